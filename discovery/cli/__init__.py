@@ -1,0 +1,1 @@
+"""The ``discovery`` command line: thin subcommands, one library call each."""
