@@ -19,6 +19,7 @@ from ..errors import DiscoveryError
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("discovery.cli.data", "dataset registry: list, fetch, verify, info"),
     "molprop": ("discovery.cli.molprop", "molecular property prediction: train, predict, evaluate"),
+    "report": ("discovery.cli.report", "self-contained HTML (and PDF) report from result folders"),
 }
 
 
