@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # CPU build of PyTorch (a wheel on this machine's disk); GPU users: see README.
 TORCH_PIN ?= torch==2.13.0
-EXTRAS ?= dev
+EXTRAS ?= dev,workflows
 STAMP := $(VENV)/.installed-$(EXTRAS)
 export DISCOVERY_DATA_MIRROR ?= $(abspath ../shared/data)
 PYTEST_ARGS ?=
