@@ -1,0 +1,431 @@
+"""Model bundles: a folder that fully describes a trained (ensemble) model.
+
+Layout::
+
+    model/
+      bundle.json      format_version, task, targets, model name + hparams,
+                       featurizer spec, target scaler, calibration, ensemble
+                       size, training-data sha256, split
+      member_0.pt      {"format_version", "hparams", "state_dict", "seed"}
+      member_1.pt      ...
+
+Member files hold only plain tensors, dicts, lists, strings and numbers
+(``torch.save`` of a dict; read back with ``torch.load(weights_only=True)``),
+never pickled classes, so a bundle keeps loading when the code's classes move
+or change. :func:`load_bundle` rebuilds each member with
+:func:`~discovery.molprop.models.build_model` from its ``hparams``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from ..errors import ModelFormatError
+from ..fsutil import atomic_write_text
+from .models import MoleculeModel, build_model
+from .uncertainty import combine_samples, effective_mc_p, mc_dropout
+
+__all__ = ["FORMAT_VERSION", "Prediction", "Predictor", "save_bundle", "load_bundle", "select_device"]
+
+#: version of ``bundle.json`` and ``member_*.pt``; bump when their layout changes
+FORMAT_VERSION = 1
+
+
+def select_device(device: str | None = None) -> torch.device:
+    """Device for inference: ``DISCOVERY_DEVICE`` (``auto`` -> CUDA if available, else CPU)."""
+    from ..config import get_settings
+
+    name = device or get_settings().device
+    if name in ("", "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+@dataclass
+class Prediction:
+    """Predictions of a bundle for ``n`` molecules and ``t`` targets.
+
+    Attributes
+    ----------
+    mean : np.ndarray, shape [n, t]
+        Original units (regression) or probability of class 1 (classification).
+    std : np.ndarray, shape [n, t]
+        Uncertainty: standard deviation over members/dropout samples, times
+        the calibration scale when ``calibrated``; NaN when ``method == "none"``.
+    method : str
+        ``"ensemble"``, ``"mc_dropout"`` or ``"none"``.
+    calibrated : bool
+        Whether the bundle's calibration scale was applied to ``std``.
+    samples : np.ndarray, shape [k, n, t]
+        Every member (x dropout sample) prediction.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    method: str
+    calibrated: bool
+    samples: np.ndarray = field(repr=False)
+
+
+class Predictor:
+    """A loaded bundle: ensemble members plus everything needed to use them.
+
+    Parameters
+    ----------
+    members : list of MoleculeModel
+    meta : dict
+        The content of ``bundle.json``.
+    path : Path, optional
+        Folder it was loaded from.
+    """
+
+    def __init__(self, members: Sequence[MoleculeModel], meta: dict[str, Any], path: Path | None = None) -> None:
+        if not members:
+            raise ValueError("a Predictor needs at least one member model")
+        self.members = list(members)
+        self.meta = meta
+        self.path = path
+        self.device = torch.device("cpu")
+        for m in self.members:
+            m.eval()
+
+    # -- description -----------------------------------------------------------
+    @property
+    def task_type(self) -> str:
+        return str(self.meta["task_type"])
+
+    @property
+    def target_cols(self) -> list[str]:
+        return list(self.meta["target_cols"])
+
+    @property
+    def smiles_col(self) -> str | None:
+        return self.meta.get("smiles_col")
+
+    @property
+    def calibration(self) -> dict[str, Any]:
+        return dict(self.meta.get("calibration") or {"method": "none", "scale": [1.0] * len(self.target_cols)})
+
+    @property
+    def ensemble_size(self) -> int:
+        return len(self.members)
+
+    def __repr__(self) -> str:
+        name = self.meta.get("model", {}).get("name")
+        return (
+            f"Predictor(model={name!r}, task_type={self.task_type!r}, targets={self.target_cols}, "
+            f"ensemble={self.ensemble_size}, uncertainty={self.calibration.get('method')!r})"
+        )
+
+    def to(self, device: str | torch.device) -> "Predictor":
+        self.device = torch.device(device)
+        for m in self.members:
+            m.to(self.device)
+        return self
+
+    # -- prediction --------------------------------------------------------------
+    def default_method(self) -> str:
+        """Uncertainty method the bundle was calibrated for."""
+        return str(self.calibration.get("method", "none"))
+
+    @torch.no_grad()
+    def predict_graphs(
+        self,
+        graphs: Any,
+        *,
+        batch_size: int = 1024,
+        mc_samples: int | None = None,
+        mc_p: float | None = None,
+        calibrated: bool = True,
+        seed: int = 0,
+    ) -> Prediction:
+        """Predict packed graphs with every member; mean and uncertainty.
+
+        Parameters
+        ----------
+        graphs : PackedGraphs
+            ``n`` molecules.
+        batch_size : int, default 1024
+        mc_samples : int, optional
+            ``None``: use the method the bundle was calibrated for. ``0``: no
+            MC dropout (ensemble spread; NaN std for a single model). ``T > 0``:
+            ``T`` stochastic passes per member with dropout on.
+        mc_p : float, optional
+            Dropout rate for MC dropout when the model itself has none
+            (default: the bundle's, else 0.1).
+        calibrated : bool, default True
+            Multiply ``std`` by the bundle's calibration scale when it was
+            fitted for the method used.
+        seed : int, default 0
+            Seeds the dropout masks (same call -> same numbers).
+
+        Returns
+        -------
+        Prediction
+        """
+        from .data import iter_batches
+
+        cal = self.calibration
+        if mc_samples is None:
+            mc_samples = int(cal.get("mc_samples") or 0) if cal.get("method") == "mc_dropout" else 0
+        mc_samples = int(mc_samples)
+        if mc_samples < 0:
+            raise ValueError(f"mc_samples must be >= 0, got {mc_samples}")
+        if mc_samples > 0:
+            method = "mc_dropout"
+        elif len(self.members) > 1:
+            method = "ensemble"
+        else:
+            method = "none"
+        p_default = mc_p if mc_p is not None else float(cal.get("mc_p") or 0.1)
+
+        n, t = len(graphs), len(self.target_cols)
+        k = len(self.members) * max(mc_samples, 1)
+        samples = np.empty((k, n, t), dtype=np.float64)
+        rng_devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=rng_devices):
+            torch.manual_seed(seed)
+            for idx, g in iter_batches(graphs, batch_size):
+                g = g.to(self.device)
+                lo, hi = int(idx[0]), int(idx[-1]) + 1
+                row = 0
+                for model in self.members:
+                    if mc_samples > 0:
+                        with mc_dropout(model, effective_mc_p(model, p_default)):
+                            for _ in range(mc_samples):
+                                samples[row, lo:hi] = model.predict(g).double().cpu().numpy()
+                                row += 1
+                    else:
+                        samples[row, lo:hi] = model.predict(g).double().cpu().numpy()
+                        row += 1
+        mean, std = combine_samples(samples)
+        is_cal = False
+        if method == "none":
+            std = np.full_like(mean, np.nan)
+        elif calibrated and self.task_type == "regression" and cal.get("method") == method:
+            std = std * np.asarray(cal.get("scale", [1.0] * t), dtype=np.float64)[None, :]
+            is_cal = True
+        return Prediction(mean=mean, std=std, method=method, calibrated=is_cal, samples=samples)
+
+    def predict_smiles(self, smiles: Sequence[str], **kwargs: Any) -> Any:
+        """Predict a list of SMILES.
+
+        Molecules are parsed (and standardized, if the model was trained on
+        standardized molecules) like the training data. SMILES that cannot be
+        used get NaN predictions and the reason in ``error``.
+
+        Parameters
+        ----------
+        smiles : sequence of str
+        **kwargs
+            Passed to :meth:`predict_graphs` (``mc_samples``, ``mc_p``, ...).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``smiles``, ``<t>_pred``, ``<t>_std`` per target, ``error`` ("" when fine).
+        """
+        import pandas as pd
+
+        from ..chem import featurize, parse_smiles
+
+        smiles = [str(s) for s in smiles]
+        mols, ok, errors = [], [], []
+        for i, s in enumerate(smiles):
+            mol, reason = parse_smiles(s)
+            if mol is not None and self.meta.get("standardize"):
+                from ..chem import standardize_mol
+
+                try:
+                    mol = standardize_mol(mol)
+                except ValueError as err:
+                    mol, reason = None, str(err)
+            if mol is None:
+                errors.append(str(reason))
+            else:
+                mols.append(mol)
+                ok.append(i)
+                errors.append("")
+        t = len(self.target_cols)
+        mean = np.full((len(smiles), t), np.nan)
+        std = np.full((len(smiles), t), np.nan)
+        method, calibrated = self.default_method(), False
+        if mols:
+            pred = self.predict_graphs(featurize(mols), **kwargs)
+            mean[ok], std[ok] = pred.mean, pred.std
+            method, calibrated = pred.method, pred.calibrated
+        df = pd.DataFrame({"smiles": smiles})
+        for j, col in enumerate(self.target_cols):
+            df[f"{col}_pred"] = mean[:, j]
+            df[f"{col}_std"] = std[:, j]
+        df["error"] = errors
+        df.attrs["uncertainty"], df.attrs["calibrated"] = method, calibrated
+        return df
+
+    # -- saving ----------------------------------------------------------------
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write this predictor as a bundle folder (see :func:`save_bundle`)."""
+        return save_bundle(folder, self.members, self.meta)
+
+
+def save_bundle(folder: str | os.PathLike, members: Sequence[MoleculeModel], meta: dict[str, Any]) -> Path:
+    """Write ``bundle.json`` and ``member_{i}.pt`` into ``folder``.
+
+    Parameters
+    ----------
+    folder : path
+        Created if missing (the caller makes it atomic, e.g. inside ``atomic_dir``).
+    members : list of MoleculeModel
+    meta : dict
+        Bundle metadata (task_type, target_cols, ...); ``format_version``,
+        ``ensemble_size``, ``members``, ``model`` and ``scaler`` are filled in here.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = dict(meta)
+    meta["format_version"] = FORMAT_VERSION
+    meta["ensemble_size"] = len(members)
+    meta["members"] = []
+    hp0 = members[0].hparams
+    meta["model"] = {"name": hp0.get("model"), "hparams": hp0}
+    meta["scaler"] = members[0].scaler.state()
+    for i, model in enumerate(members):
+        name = f"member_{i}.pt"
+        state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        payload = {
+            "format_version": FORMAT_VERSION,
+            "hparams": dict(model.hparams),
+            "state_dict": state,
+            "seed": meta.get("member_seeds", [None] * len(members))[i],
+        }
+        tmp = folder / f".{name}.partial"
+        torch.save(payload, tmp)
+        os.replace(tmp, folder / name)
+        meta["members"].append(name)
+    atomic_write_text(folder / "bundle.json", json.dumps(meta, indent=2, default=_json_default) + "\n")
+    return folder
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def _bundle_dir(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    if (p / "bundle.json").is_file():
+        return p
+    if (p / "model" / "bundle.json").is_file():
+        return p / "model"
+    raise ModelFormatError(
+        "not a model bundle: no bundle.json here or in its model/ folder",
+        file=str(p),
+        hint="pass the output folder of 'discovery molprop train' or its model/ subfolder",
+    )
+
+
+def _check_version(value: Any, where: Path) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ModelFormatError(f"missing or invalid format_version {value!r}", file=str(where))
+    if value > FORMAT_VERSION:
+        raise ModelFormatError(
+            f"model bundle format_version {value} is newer than this discovery understands "
+            f"(it reads format_version <= {FORMAT_VERSION})",
+            file=str(where),
+            hint="upgrade the discovery package, or retrain the model with this version",
+        )
+    if value < 1:
+        raise ModelFormatError(f"unknown format_version {value}", file=str(where))
+
+
+def _check_featurizer(spec: dict[str, Any], where: Path) -> None:
+    try:
+        from .. import chem
+    except ImportError:  # pragma: no cover - chem is part of the package
+        return
+    current = {
+        "version": str(getattr(chem, "FEATURIZER_VERSION", spec.get("version"))),
+        "atom_fdim": int(getattr(chem, "ATOM_FDIM", spec.get("atom_fdim"))),
+        "bond_fdim": int(getattr(chem, "BOND_FDIM", spec.get("bond_fdim"))),
+    }
+    for key, now in current.items():
+        if key in spec and str(spec[key]) != str(now):
+            raise ModelFormatError(
+                f"model was trained with featurizer {key} {spec[key]!r}, this discovery's featurizer has {now!r}",
+                file=str(where),
+                hint="retrain the model with this version of discovery, or install the version that trained it",
+            )
+
+
+def load_bundle(path: str | os.PathLike, device: str | torch.device | None = None) -> Predictor:
+    """Load a bundle folder (or a train output folder containing ``model/``).
+
+    Parameters
+    ----------
+    path : path
+        Folder with ``bundle.json`` or a run folder with ``model/bundle.json``.
+    device : str or torch.device, optional
+        Default: ``DISCOVERY_DEVICE`` (auto: CUDA if available).
+
+    Returns
+    -------
+    Predictor
+
+    Raises
+    ------
+    ModelFormatError
+        No bundle, unreadable files, a ``format_version`` newer than this
+        code, a featurizer that differs from the current one, or weights that
+        do not fit the recorded hyperparameters.
+    """
+    folder = _bundle_dir(path)
+    meta_path = folder / "bundle.json"
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ModelFormatError(f"cannot read bundle.json: {err}", file=str(meta_path)) from None
+    if not isinstance(meta, dict):
+        raise ModelFormatError("bundle.json is not a JSON object", file=str(meta_path))
+    _check_version(meta.get("format_version"), meta_path)
+    for key in ("task_type", "target_cols", "members"):
+        if key not in meta:
+            raise ModelFormatError(f"bundle.json lacks {key!r}", file=str(meta_path))
+    _check_featurizer(meta.get("featurizer") or {}, meta_path)
+    members = []
+    for name in meta["members"]:
+        mpath = folder / name
+        try:
+            payload = torch.load(mpath, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise ModelFormatError("member weights file is missing", file=str(mpath)) from None
+        except Exception as err:  # corrupt file, pickled classes, ...
+            raise ModelFormatError(f"cannot read member weights ({type(err).__name__}: {err})", file=str(mpath)) from None
+        if not isinstance(payload, dict) or "state_dict" not in payload or "hparams" not in payload:
+            raise ModelFormatError("member file lacks hparams/state_dict", file=str(mpath))
+        _check_version(payload.get("format_version"), mpath)
+        try:
+            model = build_model(payload["hparams"])
+            model.load_state_dict(payload["state_dict"], strict=True)
+        except (RuntimeError, ValueError, KeyError, TypeError) as err:
+            raise ModelFormatError(f"weights do not match the recorded hyperparameters: {err}", file=str(mpath)) from None
+        members.append(model)
+    return Predictor(members, meta, path=folder).to(select_device(None if device is None else str(device)))

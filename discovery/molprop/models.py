@@ -1,0 +1,463 @@
+"""Graph encoders, the feed-forward head and the model that joins them.
+
+A model is assembled from explicit parts, as in Chemprop v2::
+
+    MoleculeModel(encoder, head, task_type, n_tasks)
+        encoder : GraphBatch -> [num_graphs, d]      (D-MPNN, GIN or AttentiveFP)
+        head    : [num_graphs, d] -> [num_graphs, t] (FFN)
+
+Encoders are chosen by name through :data:`ENCODERS` (``"dmpnn"``, ``"gin"``,
+``"attentivefp"``); :func:`build_model` turns a plain ``hparams`` dict into a
+model, so a saved bundle only ever stores that dict and a ``state_dict``.
+
+Regression targets are standardized inside the model: the train-set mean and
+standard deviation live in buffers (:class:`~discovery.molprop.scaler.TargetScaler`),
+``forward`` returns standardized outputs (what the loss sees) and
+:meth:`MoleculeModel.predict` returns original units. For classification
+``forward`` returns logits and ``predict`` probabilities.
+
+Every encoder reads only these attributes of a batch (a
+:class:`discovery.chem.GraphBatch` or anything shaped like it):
+
+=================  ==========  ==============================================
+attribute          shape       meaning
+=================  ==========  ==============================================
+``x``              [N, F_v]    atom features, float32
+``edge_index``     [2, E]      directed bonds (src, dst), global atom indices
+``edge_attr``      [E, F_e]    bond features of each directed bond, float32
+``rev_edge_index`` [E]         index of the reverse of each directed bond
+``batch``          [N]         graph index of each atom
+``num_graphs``     int         number of graphs B
+=================  ==========  ==============================================
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol
+
+import torch
+from torch import Tensor, nn
+
+from .scaler import TargetScaler
+
+__all__ = [
+    "AGGREGATIONS",
+    "ENCODERS",
+    "DEFAULT_HPARAMS",
+    "AttentiveFPEncoder",
+    "DMPNNEncoder",
+    "FFNHead",
+    "GINEncoder",
+    "MoleculeModel",
+    "aggregate",
+    "build_model",
+    "register_encoder",
+]
+
+
+class BatchLike(Protocol):
+    x: Tensor
+    edge_index: Tensor
+    edge_attr: Tensor
+    rev_edge_index: Tensor
+    batch: Tensor
+    num_graphs: int
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+def _sum_agg(h: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
+    return h.new_zeros(num_graphs, h.shape[1]).index_add_(0, batch, h)
+
+
+def _norm_agg(h: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
+    # Chemprop's NormAggregation: sum / 100
+    return _sum_agg(h, batch, num_graphs) / 100.0
+
+
+def _mean_agg(h: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
+    counts = torch.bincount(batch, minlength=num_graphs).clamp_(min=1).to(h.dtype)
+    return _sum_agg(h, batch, num_graphs) / counts.unsqueeze(1)
+
+
+#: name -> function (node features [N, d], batch [N], num_graphs) -> [num_graphs, d]
+AGGREGATIONS: dict[str, Callable[[Tensor, Tensor, int], Tensor]] = {
+    "norm": _norm_agg,
+    "mean": _mean_agg,
+    "sum": _sum_agg,
+}
+
+
+def aggregate(name: str, h: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
+    """Pool node features into graph features.
+
+    Parameters
+    ----------
+    name : {"norm", "mean", "sum"}
+        ``norm`` is the sum divided by 100 (Chemprop's default).
+    h : Tensor, shape [N, d]
+    batch : Tensor, shape [N], long
+    num_graphs : int
+
+    Returns
+    -------
+    Tensor, shape [num_graphs, d]
+        Graphs without atoms get a zero vector.
+    """
+    try:
+        fn = AGGREGATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown aggregation {name!r}; choose one of {sorted(AGGREGATIONS)}") from None
+    return fn(h, batch, num_graphs)
+
+
+# --------------------------------------------------------------------------- encoders
+
+#: name -> encoder class; every class takes (atom_fdim, bond_fdim, **hparams)
+ENCODERS: dict[str, type["Encoder"]] = {}
+
+
+def register_encoder(name: str) -> Callable[[type["Encoder"]], type["Encoder"]]:
+    """Class decorator adding an encoder to :data:`ENCODERS` under ``name``."""
+
+    def deco(cls: type[Encoder]) -> type[Encoder]:
+        ENCODERS[name] = cls
+        cls.name = name
+        return cls
+
+    return deco
+
+
+class Encoder(nn.Module):
+    """Base class: a batch of molecular graphs -> one vector per graph.
+
+    Subclasses define ``output_dim`` and ``forward(batch) -> Tensor [num_graphs, output_dim]``.
+    ``hparam_names`` lists the keyword arguments the constructor accepts
+    (besides ``atom_fdim`` and ``bond_fdim``), used to pick them out of a
+    flat hparams dict.
+    """
+
+    name: str = ""
+    output_dim: int
+    hparam_names: tuple[str, ...] = ()
+
+
+@register_encoder("dmpnn")
+class DMPNNEncoder(Encoder):
+    r"""Directed message-passing neural network (Chemprop v2 ``BondMessagePassing``).
+
+    .. math::
+
+        H^0_{e} &= W_i\,[x_{src(e)} \,\Vert\, e_e] \\
+        H^1_{e} &= \mathrm{relu}(H^0_e) \\
+        M^{t}_{e} &= \sum_{e' \to src(e)} H^{t}_{e'} - H^{t}_{rev(e)} \\
+        H^{t+1}_{e} &= \mathrm{dropout}(\mathrm{relu}(H^0_e + W_h M^t_e)),\quad t = 1..depth-1 \\
+        m_v &= \sum_{e \to v} H_e \\
+        h_v &= \mathrm{dropout}(\mathrm{relu}(W_o [x_v \Vert m_v] + b_o)) \\
+        h_G &= \mathrm{agg}_{v \in G}(h_v)
+
+    ``W_i`` and ``W_h`` have no bias (Chemprop's default ``bias=False``).
+
+    Parameters
+    ----------
+    atom_fdim, bond_fdim : int
+        Feature sizes F_v and F_e.
+    hidden : int, default 300
+    depth : int, default 3
+        Number of message-passing steps (``depth - 1`` edge updates).
+    dropout : float, default 0.0
+    aggregation : {"norm", "mean", "sum"}, default "norm"
+    bias : bool, default False
+        Bias on ``W_i`` and ``W_h``.
+
+    Shapes
+    ------
+    batch -> [num_graphs, hidden]
+    """
+
+    hparam_names = ("hidden", "depth", "dropout", "aggregation", "bias")
+
+    def __init__(
+        self,
+        atom_fdim: int,
+        bond_fdim: int,
+        hidden: int = 300,
+        depth: int = 3,
+        dropout: float = 0.0,
+        aggregation: str = "norm",
+        bias: bool = False,
+    ) -> None:
+        super().__init__()
+        if depth < 1:
+            raise ValueError(f"depth must be >= 1, got {depth}")
+        if aggregation not in AGGREGATIONS:
+            raise ValueError(f"unknown aggregation {aggregation!r}; choose one of {sorted(AGGREGATIONS)}")
+        self.W_i = nn.Linear(atom_fdim + bond_fdim, hidden, bias=bias)
+        self.W_h = nn.Linear(hidden, hidden, bias=bias)
+        self.W_o = nn.Linear(atom_fdim + hidden, hidden)
+        self.dropout = nn.Dropout(dropout)
+        self.depth = depth
+        self.aggregation = aggregation
+        self.output_dim = hidden
+
+    def atom_features(self, g: BatchLike) -> Tensor:
+        """Hidden atom representations ``h_v`` before pooling, shape [N, hidden]."""
+        x, edge_attr = g.x, g.edge_attr
+        src, dst = g.edge_index[0], g.edge_index[1]
+        rev = g.rev_edge_index
+        n_atoms = x.shape[0]
+        h0 = self.W_i(torch.cat((x.index_select(0, src), edge_attr), dim=1))
+        h = torch.relu(h0)
+        w_h = self.W_h.weight.t()
+        for _ in range(1, self.depth):
+            node_sum = h.new_zeros(n_atoms, h.shape[1]).index_add_(0, dst, h)
+            m = node_sum.index_select(0, src) - h.index_select(0, rev)
+            # relu(H0 + W_h m) with the add fused into the matmul
+            if self.W_h.bias is None:
+                h = torch.addmm(h0, m, w_h).relu_()
+            else:
+                h = torch.relu(h0 + self.W_h(m))
+            h = self.dropout(h)
+        m_v = h.new_zeros(n_atoms, h.shape[1]).index_add_(0, dst, h)
+        return self.dropout(torch.relu(self.W_o(torch.cat((x, m_v), dim=1))))
+
+    def forward(self, g: BatchLike) -> Tensor:
+        return aggregate(self.aggregation, self.atom_features(g), g.batch, g.num_graphs)
+
+
+@register_encoder("gin")
+class GINEncoder(Encoder):
+    r"""Graph isomorphism network with edge features (``torch_geometric.nn.GINEConv``).
+
+    .. math::
+
+        h^0_v &= W_{in} x_v \\
+        h^{l+1}_v &= h^l_v + \mathrm{dropout}(\mathrm{relu}(\mathrm{MLP}_l((1+\epsilon_l) h^l_v
+                     + \sum_{u \to v} \mathrm{relu}(h^l_u + W_e e_{uv})))) \\
+        h_G &= \mathrm{agg}_{v \in G}(h^{depth}_v)
+
+    Parameters
+    ----------
+    atom_fdim, bond_fdim : int
+    hidden : int, default 300
+    depth : int, default 3
+        Number of GINE layers.
+    dropout : float, default 0.0
+    aggregation : {"norm", "mean", "sum"}, default "norm"
+
+    Shapes
+    ------
+    batch -> [num_graphs, hidden]
+    """
+
+    hparam_names = ("hidden", "depth", "dropout", "aggregation")
+
+    def __init__(
+        self,
+        atom_fdim: int,
+        bond_fdim: int,
+        hidden: int = 300,
+        depth: int = 3,
+        dropout: float = 0.0,
+        aggregation: str = "norm",
+    ) -> None:
+        super().__init__()
+        from torch_geometric.nn import GINEConv
+
+        if aggregation not in AGGREGATIONS:
+            raise ValueError(f"unknown aggregation {aggregation!r}; choose one of {sorted(AGGREGATIONS)}")
+        self.lin_in = nn.Linear(atom_fdim, hidden)
+        self.convs = nn.ModuleList(
+            GINEConv(
+                nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden)),
+                train_eps=True,
+                edge_dim=bond_fdim,
+            )
+            for _ in range(depth)
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.aggregation = aggregation
+        self.output_dim = hidden
+
+    def forward(self, g: BatchLike) -> Tensor:
+        h = self.lin_in(g.x)
+        for conv in self.convs:
+            h = h + self.dropout(torch.relu(conv(h, g.edge_index, g.edge_attr)))
+        return aggregate(self.aggregation, h, g.batch, g.num_graphs)
+
+
+@register_encoder("attentivefp")
+class AttentiveFPEncoder(Encoder):
+    """AttentiveFP (Xiong et al. 2020) via ``torch_geometric.nn.models.AttentiveFP``.
+
+    Graph attention over atoms (``depth`` layers) followed by ``timesteps``
+    rounds of attentive GRU readout over the molecule; the pooling is part of
+    the model, so there is no ``aggregation`` choice.
+
+    Parameters
+    ----------
+    atom_fdim, bond_fdim : int
+    hidden : int, default 300
+    depth : int, default 3
+        Number of atom-level attention layers.
+    dropout : float, default 0.0
+    timesteps : int, default 2
+        Molecule-level readout steps.
+
+    Shapes
+    ------
+    batch -> [num_graphs, hidden]
+    """
+
+    hparam_names = ("hidden", "depth", "dropout", "timesteps")
+
+    def __init__(
+        self,
+        atom_fdim: int,
+        bond_fdim: int,
+        hidden: int = 300,
+        depth: int = 3,
+        dropout: float = 0.0,
+        timesteps: int = 2,
+    ) -> None:
+        super().__init__()
+        from torch_geometric.nn.models import AttentiveFP
+
+        self.net = AttentiveFP(
+            in_channels=atom_fdim,
+            hidden_channels=hidden,
+            out_channels=hidden,
+            edge_dim=bond_fdim,
+            num_layers=depth,
+            num_timesteps=timesteps,
+            dropout=dropout,
+        )
+        self.output_dim = hidden
+
+    def forward(self, g: BatchLike) -> Tensor:
+        out = self.net(g.x, g.edge_index, g.edge_attr, g.batch)
+        if out.shape[0] != g.num_graphs:  # trailing graphs without atoms
+            out = torch.cat((out, out.new_zeros(g.num_graphs - out.shape[0], out.shape[1])))
+        return out
+
+
+# --------------------------------------------------------------------------- head and model
+
+
+class FFNHead(nn.Sequential):
+    """Feed-forward head, laid out like Chemprop's ``MLP.build``.
+
+    ``Linear(d, hidden)`` then ``n_layers`` times ``[ReLU, Dropout, Linear]``,
+    the last Linear mapping to ``n_tasks``; ``n_layers=0`` is a single
+    linear layer.
+
+    Shapes
+    ------
+    [B, input_dim] -> [B, n_tasks]
+    """
+
+    def __init__(self, input_dim: int, n_tasks: int, hidden: int = 300, n_layers: int = 1, dropout: float = 0.0) -> None:
+        dims = [input_dim] + [hidden] * n_layers + [n_tasks]
+        blocks: list[nn.Module] = [nn.Sequential(nn.Linear(dims[0], dims[1]))]
+        for d1, d2 in zip(dims[1:-1], dims[2:]):
+            blocks.append(nn.Sequential(nn.ReLU(), nn.Dropout(dropout), nn.Linear(d1, d2)))
+        super().__init__(*blocks)
+
+
+#: the hyperparameters every model records; encoder-specific ones are picked by name
+DEFAULT_HPARAMS: dict[str, Any] = {
+    "model": "dmpnn",
+    "task_type": "regression",
+    "n_tasks": 1,
+    "atom_fdim": 72,
+    "bond_fdim": 14,
+    "hidden": 300,
+    "depth": 3,
+    "dropout": 0.0,
+    "aggregation": "norm",
+    "bias": False,
+    "timesteps": 2,
+    "ffn_hidden": 300,
+    "ffn_layers": 1,
+    "batch_norm": False,
+}
+
+TASK_TYPES = ("regression", "classification")
+
+
+class MoleculeModel(nn.Module):
+    """Encoder + optional batch norm + FFN head + target scaler.
+
+    Parameters
+    ----------
+    encoder : Encoder
+    head : FFNHead
+    task_type : {"regression", "classification"}
+    n_tasks : int
+    batch_norm : bool, default False
+        Batch norm on the pooled graph vector (Chemprop's ``batch_norm``).
+    hparams : dict, optional
+        The dict this model was built from (kept for saving).
+
+    Shapes
+    ------
+    ``forward``: batch -> [B, n_tasks] standardized outputs (regression) or logits
+    ``predict``: batch -> [B, n_tasks] original units (regression) or probabilities
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        head: nn.Module,
+        task_type: str,
+        n_tasks: int,
+        batch_norm: bool = False,
+        hparams: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if task_type not in TASK_TYPES:
+            raise ValueError(f"task_type must be one of {TASK_TYPES}, got {task_type!r}")
+        self.encoder = encoder
+        self.bn = nn.BatchNorm1d(encoder.output_dim) if batch_norm else nn.Identity()
+        self.head = head
+        self.task_type = task_type
+        self.n_tasks = n_tasks
+        self.scaler = TargetScaler(n_tasks)
+        self.hparams = dict(hparams or {})
+
+    def fingerprint(self, g: BatchLike) -> Tensor:
+        """Learned graph vectors, shape [B, d]."""
+        return self.bn(self.encoder(g))
+
+    def forward(self, g: BatchLike) -> Tensor:
+        """Standardized predictions (regression) or logits (classification), shape [B, t]."""
+        return self.head(self.fingerprint(g))
+
+    def predict(self, g: BatchLike) -> Tensor:
+        """Predictions in original units (regression) or probabilities, shape [B, t]."""
+        out = self.forward(g)
+        if self.task_type == "classification":
+            return torch.sigmoid(out)
+        return self.scaler.inverse_transform(out)
+
+
+def build_model(hparams: dict[str, Any]) -> MoleculeModel:
+    """Build a :class:`MoleculeModel` from a plain hparams dict.
+
+    Missing keys take :data:`DEFAULT_HPARAMS`; the encoder is looked up in
+    :data:`ENCODERS` by ``hparams["model"]``.
+
+    Raises
+    ------
+    ValueError
+        Unknown model name or task type.
+    """
+    hp = {**DEFAULT_HPARAMS, **hparams}
+    name = hp["model"]
+    if name not in ENCODERS:
+        raise ValueError(f"unknown model {name!r}; choose one of {sorted(ENCODERS)}")
+    enc_cls = ENCODERS[name]
+    encoder = enc_cls(int(hp["atom_fdim"]), int(hp["bond_fdim"]), **{k: hp[k] for k in enc_cls.hparam_names})
+    head = FFNHead(encoder.output_dim, int(hp["n_tasks"]), int(hp["ffn_hidden"]), int(hp["ffn_layers"]), float(hp["dropout"]))
+    return MoleculeModel(encoder, head, hp["task_type"], int(hp["n_tasks"]), bool(hp["batch_norm"]), hparams=hp)

@@ -1,0 +1,162 @@
+"""Training through the Python API on small ESOL subsets: determinism, NaN masking, options."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from discovery.chem import read_molecules
+from discovery.data import resolve
+from discovery.errors import ConfigError
+from discovery.molprop import train
+from discovery.molprop.data import GraphLoader
+from discovery.molprop.models import build_model
+from discovery.molprop.module import MolPropModule
+
+SMALL = dict(epochs=2, hidden=32, ffn_hidden=32, depth=2, batch_size=32, split="random", num_threads=1)
+
+
+@pytest.fixture(scope="module")
+def esol150():
+    path, _ = resolve("ESOL")
+    table = read_molecules(path, "smiles", ["logp"])
+    return table.subset(np.arange(150))
+
+
+def _numbers(res):
+    return res.metrics["test"]["logp"], res.metrics["val"]["logp"], res.predictions["logp_pred"].to_numpy()
+
+
+def test_same_seed_same_numbers_different_seed_different(esol150):
+    a = train(esol150, seed=0, **SMALL)
+    b = train(esol150, seed=0, **SMALL)
+    c = train(esol150, seed=1, **SMALL)
+    ta, va, pa = _numbers(a)
+    tb, vb, pb = _numbers(b)
+    assert ta == tb and va == vb  # equal to the last digit
+    np.testing.assert_array_equal(pa, pb)
+    tc, _, pc = _numbers(c)
+    assert tc != ta
+    assert not np.array_equal(a.split.test, c.split.test) or not np.array_equal(pa, pc)
+
+
+def test_result_contents(esol150):
+    res = train(esol150, seed=0, **SMALL)
+    m = res.metrics
+    assert m["n_train"] + m["n_val"] + m["n_test"] == 150
+    assert m["n_invalid"] == 0
+    for part in ("test", "val"):
+        for k in ("rmse", "mae", "r2"):
+            assert np.isfinite(m[part]["logp"][k])
+    assert m["members"]["fit"][0]["epochs_run"] == 2
+    assert list(res.predictions.columns) == ["smiles", "row", "logp_true", "logp_pred", "logp_std"]
+    assert res.predictions["logp_std"].isna().all()  # a single model has no uncertainty
+    assert m["uncertainty"]["method"] == "none"
+    assert res.out is None and res.bundle_path is None
+    # the predictor predicts in original units
+    df = res.predictor.predict_smiles(["CCO", "not a smiles", ""])
+    assert np.isfinite(df.loc[0, "logp_pred"]) and np.isnan(df.loc[1:, "logp_pred"]).all()
+    assert df.loc[0, "error"] == "" and "Parse Error" in df.loc[1, "error"] and df.loc[2, "error"] == "empty SMILES"
+    # the Python API takes a list of SMILES as data too
+    from discovery.molprop import predict
+
+    df2 = predict(res.predictor, ["CCO", "c1ccccc1"])
+    assert df2["row"].tolist() == [1, 2] and df2.loc[0, "logp_pred"] == df.loc[0, "logp_pred"]
+
+
+def test_nan_targets_train_and_are_masked(esol150):
+    """Multi-task data with missing labels trains; metrics count only present labels."""
+    t = esol150
+    y2 = t.targets[:, 0] * 2.0 + 1.0
+    y2[::3] = np.nan
+    t2 = t.subset(np.arange(len(t)))
+    t2.targets = np.column_stack([t.targets[:, 0], y2])
+    t2.target_cols = ["logp", "twice"]
+    res = train(t2, seed=0, **SMALL)
+    m = res.metrics
+    for col in ("logp", "twice"):
+        assert np.isfinite(m["test"][col]["rmse"])
+    n_present = int(np.isfinite(y2[res.split.test]).sum())
+    assert m["test"]["twice"]["n"] == n_present < m["test"]["logp"]["n"]
+    assert np.isnan(res.predictions["twice_true"]).sum() == len(res.split.test) - n_present
+
+
+def test_masked_label_values_do_not_change_training(esol150):
+    """Whatever sits under the mask, the trained weights are bit-identical."""
+    graphs_y = esol150.targets.copy()
+    graphs_y[::4, 0] = np.nan
+    from discovery.chem import featurize
+
+    graphs = featurize(esol150.mols)
+
+    def run(fill):
+        torch.manual_seed(0)
+        model = build_model({"hidden": 16, "ffn_hidden": 16})
+        model.scaler.fit(graphs_y)
+        loader = GraphLoader(graphs, model.scaler.transform_numpy(graphs_y), batch_size=32, shuffle=True, seed=0)
+        loader.y[loader.mask == 0] = fill
+        module = MolPropModule(model)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        for batch in loader:
+            opt.zero_grad()
+            module.training_step(batch, 0).backward()
+            opt.step()
+        return model.state_dict()
+
+    a, b = run(0.0), run(1e6)
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+@pytest.mark.parametrize("name", ["gin", "attentivefp"])
+def test_other_models_train(esol150, name):
+    res = train(esol150, model=name, seed=0, **SMALL)
+    assert np.isfinite(res.metrics["test"]["logp"]["rmse"])
+    assert res.predictor.meta["model"]["name"] == name
+
+
+def test_ensemble_uncertainty_and_calibration(esol150):
+    res = train(esol150, seed=0, ensemble=2, **SMALL)
+    m = res.metrics
+    assert len(m["members"]["fit"]) == 2 and [f["seed"] for f in m["members"]["fit"]] == [0, 1]
+    assert len(m["members"]["test"]) == 2
+    assert m["members"]["summary"]["test"]["logp"]["rmse"]["sd"] >= 0
+    u = m["uncertainty"]
+    assert u["method"] == "ensemble" and u["fitted_on"] == "validation"
+    rep = u["test"]["logp"]
+    for k in ("miscalibration_area_before", "miscalibration_area_after", "coverage90_before", "coverage90_after"):
+        assert rep[k] is not None and np.isfinite(rep[k])
+    assert (res.predictions["logp_std"] > 0).all()
+    assert res.predictor.calibration["scale"][0] == pytest.approx(rep["scale"])
+
+
+def test_mc_dropout_uncertainty(esol150):
+    res = train(esol150, seed=0, mc_dropout=5, mc_p=0.2, **SMALL)
+    assert res.metrics["uncertainty"]["method"] == "mc_dropout"
+    assert (res.predictions["logp_std"] > 0).all()
+
+
+def test_bad_options(esol150):
+    with pytest.raises(ConfigError, match="unknown model"):
+        train(esol150, model="nope", epochs=1)
+    with pytest.raises(ConfigError, match="unknown hyperparameter"):
+        train(esol150, epochs=1, hiddn=3)
+    with pytest.raises(ConfigError, match="ensemble"):
+        train(esol150, epochs=1, ensemble=0)
+
+
+def test_column_and_kfold_splits(tmp_path, esol150):
+    df = esol150.to_frame()[["smiles", "logp"]].iloc[:60].copy()
+    df["part"] = ["train"] * 40 + ["VAL"] * 10 + ["test"] * 10
+    path = tmp_path / "d.csv"
+    df.to_csv(path, index=False)
+    small = {**SMALL, "epochs": 1}
+    small.pop("split")
+    res = train(str(path), target_cols="logp", split="column", split_col="part", **small)
+    assert (res.split.train.tolist(), res.split.val.tolist(), res.split.test.tolist()) == (
+        list(range(40)), list(range(40, 50)), list(range(50, 60)))
+    with pytest.raises(ConfigError, match="split_col"):
+        train(str(path), target_cols="logp", split="column", **small)
+    folds = [train(str(path), target_cols="logp", split="kfold", fold=k, n_folds=3, **small).split.test for k in range(3)]
+    assert sorted(np.concatenate(folds).tolist()) == list(range(60))
