@@ -24,8 +24,10 @@ $(STAMP): pyproject.toml Makefile
 demo: setup
 	$(BIN)/discovery molprop train --data ESOL --smiles-col smiles --target logp --split scaffold \
 	    --seed 0 --ensemble 3 --out runs/esol
-	@echo; echo "Results: runs/esol (metrics.json, test_predictions.csv, manifest.json, model/)"
-	@cat runs/esol/metrics.json
+	$(BIN)/discovery report runs/esol -o runs/esol/report.html
+	@echo; echo "Results: runs/esol (metrics.json, test_predictions.csv, splits.json, manifest.json, model/)"
+	@echo "Report:  runs/esol/report.html"
+	@$(BIN)/python -c "import json; m = json.load(open('runs/esol/metrics.json')); print('ESOL test metrics:', json.dumps(m['test'], indent=2))"
 
 test: setup
 	# pytest exits 5 when it collects nothing: that is a failure here, as is any other non-zero code

@@ -131,11 +131,11 @@ OURS_CONFIGS: dict[str, dict[str, Any]] = {
     "tuned": {
         "--ensemble": 1,
         "--epochs": 50,
-        "--patience": 5,
+        "--patience": 10,
         "--batch-size": 64,
         "--hidden": 300,
         "--depth": 3,
-        "--dropout": 0.0,
+        "--dropout": 0.1,
         "--aggregation": "norm",
         "--ffn-hidden": 300,
         "--ffn-layers": 1,

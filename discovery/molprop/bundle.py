@@ -30,7 +30,7 @@ import torch
 from ..errors import ModelFormatError
 from ..fsutil import atomic_write_text
 from .models import MoleculeModel, build_model
-from .uncertainty import combine_samples, effective_mc_p, mc_dropout
+from .uncertainty import apply_calibration, combine_samples, effective_mc_p, mc_dropout
 
 __all__ = ["FORMAT_VERSION", "Prediction", "Predictor", "save_bundle", "load_bundle", "select_device"]
 
@@ -200,17 +200,17 @@ class Predictor:
                     if mc_samples > 0:
                         with mc_dropout(model, effective_mc_p(model, p_default)):
                             for _ in range(mc_samples):
-                                samples[row, lo:hi] = model.predict(g).double().cpu().numpy()
+                                samples[row, lo:hi] = model.predict(g).cpu().double().numpy()
                                 row += 1
                     else:
-                        samples[row, lo:hi] = model.predict(g).double().cpu().numpy()
+                        samples[row, lo:hi] = model.predict(g).cpu().double().numpy()
                         row += 1
         mean, std = combine_samples(samples)
         is_cal = False
         if method == "none":
             std = np.full_like(mean, np.nan)
         elif calibrated and self.task_type == "regression" and cal.get("method") == method:
-            std = std * np.asarray(cal.get("scale", [1.0] * t), dtype=np.float64)[None, :]
+            std = apply_calibration(std, cal.get("scale", [1.0] * t), cal.get("floor"))
             is_cal = True
         return Prediction(mean=mean, std=std, method=method, calibrated=is_cal, samples=samples)
 

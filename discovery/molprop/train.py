@@ -567,28 +567,32 @@ def train(
         results = _evaluate_splits(predictor, {"val": g_val, "test": g_test})
         # calibration on validation
         cal_scale = [1.0] * len(tcols)
+        cal_floor = [0.0] * len(tcols)
         unc_metrics: dict[str, Any] = {"method": uncertainty}
         if task_type == "regression" and uncertainty != "none":
-            from .uncertainty import calibration_report, fit_calibration_scale
+            from .uncertainty import calibration_report, fit_calibration
 
             pv = results.get("val")
             if pv is not None and np.isfinite(y_val).any():
-                cal_scale = fit_calibration_scale(y_val, pv.mean, pv.std).tolist()
+                sc, fl = fit_calibration(y_val, pv.mean, pv.std)
+                cal_scale, cal_floor = sc.tolist(), fl.tolist()
                 unc_metrics["fitted_on"] = "validation"
             else:
                 unc_metrics["fitted_on"] = None
             meta["calibration"]["scale"] = cal_scale
+            meta["calibration"]["floor"] = cal_floor
             meta["calibration"]["n_val"] = int(np.isfinite(y_val).sum())
             for name in ("val", "test"):
                 pr = results.get(name)
                 y = y_val if name == "val" else y_test
                 if pr is not None and len(y):
-                    unc_metrics[name] = calibration_report(y, pr.mean, pr.std, cal_scale, tcols)
+                    unc_metrics[name] = calibration_report(y, pr.mean, pr.std, cal_scale, tcols, floor=cal_floor)
         elif task_type == "classification":
             unc_metrics["note"] = "std = ensemble standard deviation of the probabilities" if ensemble > 1 or mc_dropout else "single model: no uncertainty"
         else:
             unc_metrics["note"] = "single model without MC dropout: no uncertainty (use ensemble > 1 or mc_dropout > 0)"
         unc_metrics["calibration_scale"] = dict(zip(tcols, cal_scale))
+        unc_metrics["calibration_floor"] = dict(zip(tcols, cal_floor))
 
         metrics = _metrics_json(
             results, {"val": y_val, "test": y_test, "train": y_train}, tcols, task_type, fit_info,

@@ -12,6 +12,19 @@ standard normal. Minimising the Gaussian negative log-likelihood over
 
     s^2 = \frac{1}{n} \sum_i \left(\frac{y_i - \mu_i}{\sigma_i}\right)^2 .
 
+A pure scale fails when some members agree by chance (a 2-3 member ensemble
+gives near-zero :math:`\sigma` for some molecules and those few dominate the
+fit), so the calibrated deviation also carries a floor :math:`b \ge 0` in
+target units,
+
+.. math::
+
+    \sigma_{cal} = \sqrt{(s \sigma)^2 + b^2},
+
+with :math:`(s, b)` fitted jointly by minimising the validation Gaussian NLL
+(:func:`fit_calibration`; the closed-form scale above is the start point and
+the answer when the floor does not lower the NLL).
+
 Calibration quality is reported as the miscalibration area, the area between
 the observed and the expected coverage of central Gaussian intervals over
 levels :math:`p \in [0, 1]` (0 is perfect, 0.5 the worst), and the observed
@@ -29,6 +42,8 @@ from torch import nn
 __all__ = [
     "UNCERTAINTY_METHODS",
     "fit_calibration_scale",
+    "fit_calibration",
+    "apply_calibration",
     "interval_coverage",
     "miscalibration_area",
     "calibration_report",
@@ -78,6 +93,58 @@ def fit_calibration_scale(y: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> n
     return out
 
 
+def apply_calibration(sigma: np.ndarray, scale: Sequence[float], floor: Sequence[float] | None = None) -> np.ndarray:
+    """Calibrated deviation ``sqrt((scale * sigma)^2 + floor^2)``, per target (last axis)."""
+    sig = np.asarray(sigma, dtype=np.float64)
+    sc = np.asarray(scale, dtype=np.float64)
+    fl = np.zeros_like(sc) if floor is None else np.asarray(floor, dtype=np.float64)
+    return np.sqrt((sig * sc) ** 2 + fl**2)
+
+
+def fit_calibration(y: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-target ``(scale, floor)`` minimising the NLL of ``y ~ N(mu, (s sigma)^2 + b^2)``.
+
+    Parameters
+    ----------
+    y, mu, sigma : np.ndarray, shape [n, t] (or [n])
+        Labels (NaN = missing), predicted means and raw standard deviations.
+
+    Returns
+    -------
+    scale, floor : np.ndarray, shape [t]
+        ``floor`` is in target units; ``(s, 0)`` with the closed-form ``s``
+        of :func:`fit_calibration_scale` when adding a floor does not help.
+    """
+    from scipy.optimize import minimize
+
+    y2 = np.asarray(y, dtype=np.float64)
+    y2 = y2.reshape(len(y2), -1)
+    mu2 = np.asarray(mu, dtype=np.float64).reshape(y2.shape)
+    s2 = np.asarray(sigma, dtype=np.float64).reshape(y2.shape)
+    scale = fit_calibration_scale(y2, mu2, s2)
+    floor = np.zeros(y2.shape[1])
+    for j in range(y2.shape[1]):
+        yy, mm, ss = _flat(y2[:, j], mu2[:, j], s2[:, j])
+        if yy.size < 3:
+            continue
+        r2 = (yy - mm) ** 2
+
+        def nll(theta: np.ndarray) -> float:
+            var = (np.exp(theta[0]) * ss) ** 2 + np.exp(theta[1]) ** 2
+            return float(np.mean(0.5 * np.log(var) + 0.5 * r2 / var))
+
+        base = nll(np.array([np.log(scale[j]), -30.0]))
+        rmse = float(np.sqrt(np.mean(r2))) or 1e-6
+        best = None
+        for a0, b0 in ((np.log(scale[j]), np.log(0.5 * rmse)), (0.0, np.log(0.5 * rmse)), (np.log(scale[j]), np.log(0.05 * rmse))):
+            res = minimize(nll, np.array([a0, b0]), method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 2000})
+            if best is None or res.fun < best.fun:
+                best = res
+        if best is not None and np.isfinite(best.fun) and best.fun < base - 1e-9:
+            scale[j], floor[j] = float(np.exp(best.x[0])), float(np.exp(best.x[1]))
+    return scale, floor
+
+
 def _z(level: np.ndarray) -> np.ndarray:
     from scipy.stats import norm
 
@@ -123,7 +190,8 @@ def gaussian_nll(y: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> float | No
 
 
 def calibration_report(
-    y: np.ndarray, mu: np.ndarray, sigma: np.ndarray, scale: Sequence[float], target_cols: Sequence[str]
+    y: np.ndarray, mu: np.ndarray, sigma: np.ndarray, scale: Sequence[float], target_cols: Sequence[str],
+    floor: Sequence[float] | None = None,
 ) -> dict[str, dict[str, float | None]]:
     """Miscalibration area, 90 % coverage and NLL before and after scaling, per target.
 
@@ -131,13 +199,15 @@ def calibration_report(
     ----------
     y, mu, sigma : np.ndarray, shape [n, t]
     scale : sequence of float, length t
+    floor : sequence of float, length t, optional
+        Additive floor of the calibrated deviation (target units); 0 if omitted.
     target_cols : sequence of str, length t
 
     Returns
     -------
     dict
         ``{target: {"miscalibration_area_before", "miscalibration_area_after",
-        "coverage90_before", "coverage90_after", "nll_before", "nll_after", "scale"}}``
+        "coverage90_before", "coverage90_after", "nll_before", "nll_after", "scale", "floor"}}``
     """
     y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
     mu2 = np.asarray(mu, dtype=np.float64).reshape(y2.shape)
@@ -145,15 +215,18 @@ def calibration_report(
     out: dict[str, dict[str, float | None]] = {}
     for j, col in enumerate(target_cols):
         s = float(scale[j])
+        f = 0.0 if floor is None else float(floor[j])
         a, b, c = y2[:, j], mu2[:, j], s2[:, j]
+        cc = apply_calibration(c, [s], [f])
         out[col] = {
             "scale": s,
+            "floor": f,
             "miscalibration_area_before": miscalibration_area(a, b, c),
-            "miscalibration_area_after": miscalibration_area(a, b, c * s),
+            "miscalibration_area_after": miscalibration_area(a, b, cc),
             "coverage90_before": interval_coverage(a, b, c, 0.9),
-            "coverage90_after": interval_coverage(a, b, c * s, 0.9),
+            "coverage90_after": interval_coverage(a, b, cc, 0.9),
             "nll_before": gaussian_nll(a, b, c),
-            "nll_after": gaussian_nll(a, b, c * s),
+            "nll_after": gaussian_nll(a, b, cc),
         }
     return out
 

@@ -140,3 +140,45 @@ def test_summarize_members():
     tabs = [{"a": {"rmse": 1.0, "n": 3}}, {"a": {"rmse": 3.0, "n": 3}}]
     s = summarize_members(tabs)
     assert s["a"]["rmse"]["mean"] == 2.0 and s["a"]["rmse"]["sd"] == pytest.approx(np.sqrt(2))
+
+
+def test_calibration_floor_rescues_near_zero_sigma():
+    """A few near-zero member spreads must not blow up the fitted scale.
+
+    Errors are N(0, 0.5^2) everywhere, the raw sigma is right (0.5) for most
+    molecules but 1e-4 for 5% of them (members agreeing by chance). The pure
+    scale fit is dominated by those; the (scale, floor) fit recovers ~90%
+    coverage and a lower NLL.
+    """
+    import numpy as np
+
+    from discovery.molprop.uncertainty import (
+        apply_calibration, fit_calibration, fit_calibration_scale, gaussian_nll, interval_coverage,
+    )
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    y = rng.normal(0.0, 0.5, size=n)
+    mu = np.zeros(n)
+    sigma = np.full(n, 0.5)
+    sigma[: n // 20] = 1e-4
+    s_only = fit_calibration_scale(y, mu, sigma)[0]
+    assert s_only > 20  # the failure mode: a huge scale
+    scale, floor = fit_calibration(y, mu, sigma)
+    cal = apply_calibration(sigma, scale, floor)
+    assert floor[0] > 0.1
+    assert 0.85 <= interval_coverage(y, mu, cal, 0.9) <= 0.95
+    assert gaussian_nll(y, mu, cal) < gaussian_nll(y, mu, sigma * s_only)
+
+
+def test_calibration_without_floor_need_keeps_scale():
+    import numpy as np
+
+    from discovery.molprop.uncertainty import fit_calibration
+
+    rng = np.random.default_rng(1)
+    sigma = rng.uniform(0.2, 1.0, size=3000)
+    y = rng.normal(0.0, 2.0 * sigma)
+    scale, floor = fit_calibration(y, np.zeros_like(y), sigma)
+    assert abs(scale[0] - 2.0) < 0.1
+    assert floor[0] < 0.1
