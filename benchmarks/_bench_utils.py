@@ -42,10 +42,10 @@ class Measured:
         Wall-clock seconds from start to reaping the process.
     peak_rss_mb : float
         Peak resident memory in MB (2**20 bytes): the larger of the kernel's
-        max RSS of the process (``wait4`` rusage, which also covers reaped
-        descendants, each counted on its own) and the largest sum of RSS over
-        the whole process tree seen by sampling every ``sample_s`` seconds
-        (catches data-loader worker processes that run at the same time).
+        resident high-water mark (``VmHWM``) of each process of the tree and
+        the largest sum of RSS over the whole tree, both sampled every
+        ``sample_s`` seconds. ``wait4``'s ``ru_maxrss`` is kept apart
+        (``maxrss_mb``): it inherits the forking parent's high-water mark.
     maxrss_mb : float
         The kernel's max RSS alone (largest single process).
     tree_rss_mb : float
@@ -75,6 +75,18 @@ class Measured:
         except OSError:
             return ""
         return text[-n_chars:]
+
+
+def _hwm_bytes(pid: int) -> int:
+    """Kernel high-water mark of resident memory (``VmHWM``) of the process's current image."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _tree_rss_bytes(proc: "object") -> int:
@@ -137,6 +149,7 @@ def run_measured(
         )
         stop = threading.Event()
         tree_peak = [0]
+        hwm_peak = [0]
         timed_out = [False]
 
         def sampler() -> None:
@@ -149,6 +162,12 @@ def run_measured(
             while not stop.is_set():
                 if ps is not None:
                     tree_peak[0] = max(tree_peak[0], _tree_rss_bytes(ps))
+                    try:
+                        members = [ps] + ps.children(recursive=True)
+                    except psutil.Error:
+                        members = [ps]
+                    for m in members:
+                        hwm_peak[0] = max(hwm_peak[0], _hwm_bytes(m.pid))
                 if timeout_s is not None and time.perf_counter() - t0 > timeout_s and not timed_out[0]:
                     timed_out[0] = True
                     try:
@@ -176,8 +195,14 @@ def run_measured(
     # ru_maxrss is in kilobytes on Linux
     maxrss_mb = rusage.ru_maxrss / 1024.0
     tree_mb = tree_peak[0] / 2**20
+    hwm_mb = hwm_peak[0] / 2**20
+    # wait4's ru_maxrss is NOT used for the peak: Linux carries the parent's
+    # resident high-water mark into a forked child until exec, so a large
+    # harness process inflates every child's ru_maxrss (seen here: a constant
+    # 1066 MB). VmHWM of the exec'd image, sampled until exit, is not inflated.
+    peak = max(tree_mb, hwm_mb) if (tree_mb or hwm_mb) else maxrss_mb
     return Measured(
-        returncode=proc.returncode, wall_s=wall, peak_rss_mb=max(maxrss_mb, tree_mb),
+        returncode=proc.returncode, wall_s=wall, peak_rss_mb=peak,
         maxrss_mb=maxrss_mb, tree_rss_mb=tree_mb, cpu_s=rusage.ru_utime + rusage.ru_stime,
         timed_out=timed_out[0], log=log, command=list(cmd),
     )

@@ -68,7 +68,7 @@ def evaluate(
     from .bundle import Predictor, _json_default, load_bundle
     from .metrics import metrics_table
     from .train import _is_table
-    from .uncertainty import calibration_report
+    from .uncertainty import calibration_report, combine_samples
 
     predictor = model_dir if isinstance(model_dir, Predictor) else load_bundle(model_dir)
     model_targets = predictor.target_cols
@@ -102,7 +102,8 @@ def evaluate(
         method, calibrated = pred.method, pred.calibrated
         ys.append(np.asarray(chunk.targets, dtype=np.float64).reshape(len(chunk), -1))
         means.append(pred.mean)
-        stds.append(pred.std)
+        # raw (uncalibrated) spread of the samples; calibration is applied in the report below
+        stds.append(combine_samples(pred.samples)[1] if pred.samples is not None else pred.std)
     t = len(model_targets)
     y = np.concatenate(ys) if ys else np.empty((0, t))
     mu = np.concatenate(means) if means else np.empty((0, t))
@@ -118,10 +119,11 @@ def evaluate(
         "uncertainty": {"method": method, "calibrated": calibrated},
     }
     if predictor.task_type == "regression" and method != "none" and len(y):
-        # ``sd`` already carries the calibration scale when ``calibrated``;
-        # report it as is ("after") and without the scale ("before").
-        scale = np.asarray(predictor.calibration.get("scale", [1.0] * t), dtype=np.float64) if calibrated else np.ones(t)
-        result["uncertainty"]["report"] = calibration_report(y, mu, sd / scale, scale, model_targets)
+        # ``sd`` is the raw spread; "after" applies the bundle's calibration (scale and floor)
+        cal = predictor.calibration
+        scale = np.asarray(cal.get("scale", [1.0] * t), dtype=np.float64) if calibrated else np.ones(t)
+        floor = np.asarray(cal.get("floor") or [0.0] * t, dtype=np.float64) if calibrated else np.zeros(t)
+        result["uncertainty"]["report"] = calibration_report(y, mu, sd, scale, model_targets, floor=floor)
     if out is not None:
         atomic_write_text(Path(out), json.dumps(result, indent=2, default=_json_default) + "\n")
     return result

@@ -599,7 +599,7 @@ def train(
             n_train=len(sp.train), n_val=len(sp.val), n_test=len(sp.test), n_invalid=n_invalid,
         )
         metrics["uncertainty"] = unc_metrics
-        predictions = _prediction_frame(table, sp.test, y_test, results.get("test"), tcols, cal_scale)
+        predictions = _prediction_frame(table, sp.test, y_test, results.get("test"), tcols, cal_scale, cal_floor)
 
     timings = dict(timer.timings)
     timings["total"] = time.perf_counter() - t_start
@@ -664,15 +664,22 @@ def _metrics_json(
     return metrics
 
 
-def _prediction_frame(table: Any, idx: np.ndarray, y: np.ndarray, pred: Any, tcols: list[str], scale: Sequence[float]) -> Any:
+def _prediction_frame(
+    table: Any, idx: np.ndarray, y: np.ndarray, pred: Any, tcols: list[str], scale: Sequence[float],
+    floor: Sequence[float] | None = None,
+) -> Any:
     import pandas as pd
+    from .uncertainty import apply_calibration
+
 
     rows = np.asarray(getattr(table, "rows", np.arange(len(table)) + 2))
     df = pd.DataFrame({"smiles": [table.smiles[i] for i in idx], "row": rows[idx].astype(np.int64)})
     for j, col in enumerate(tcols):
         df[f"{col}_true"] = y[:, j] if len(idx) else []
         df[f"{col}_pred"] = pred.mean[:, j] if pred is not None else np.nan
-        df[f"{col}_std"] = (pred.std[:, j] * float(scale[j])) if pred is not None else np.nan
+        df[f"{col}_std"] = (
+            apply_calibration(pred.std[:, j], [scale[j]], None if floor is None else [floor[j]]) if pred is not None else np.nan
+        )
     return df
 
 
