@@ -28,38 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, Union
 
+from ..data.registry import Citation
+
 if TYPE_CHECKING:
     from .results import ResultFolder
 
 
-@dataclass(frozen=True)
-class Reference:
-    """A work cited in the methods paragraph.
-
-    Attributes
-    ----------
-    key : str
-        Identifier used in methods text as ``[@key]``.
-    text : str
-        Full reference (authors, title, journal, year, volume, pages).
-    doi : str or None
-        DOI without a prefix; shown as text (the report makes no links out).
-    url : str or None
-        Shown as text when there is no DOI.
-    """
-
-    key: str
-    text: str
-    doi: str | None = None
-    url: str | None = None
-
-    def __str__(self) -> str:
-        out = self.text.rstrip()
-        if self.doi:
-            out += f" doi:{self.doi}"
-        elif self.url:
-            out += f" {self.url}"
-        return out
+# A work cited in the methods paragraph: the same record the dataset registry
+# keeps for dataset citations (key, text, doi, url; ``str()`` gives "text doi:...").
+Reference = Citation
 
 
 @dataclass
