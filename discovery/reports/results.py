@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import InputError
 
@@ -144,47 +144,45 @@ class ResultFolder:
         InputError
             The file exists but is not valid JSON.
         """
-        key = "json:" + name
-        if key not in self._cache:
-            p = self.file(name)
-            if not p.is_file():
-                self._cache[key] = None
-            else:
-                try:
-                    self._cache[key] = json.loads(p.read_text())
-                except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                    raise InputError(
-                        f"not valid JSON: {err}", file=str(p),
-                        hint="the result folder may be damaged; re-run the command that wrote it",
-                    ) from err
-        return self._cache[key]
+        def read(p: Path) -> Any:
+            try:
+                return json.loads(p.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError) as err:
+                raise InputError(
+                    f"not valid JSON: {err}", file=str(p),
+                    hint="the result folder may be damaged; re-run the command that wrote it",
+                ) from err
+
+        return self._cached("json", name, read)
 
     def csv_rows(self, name: str) -> list[dict[str, str]] | None:
         """Rows of CSV file ``name`` as dicts (strings), or ``None`` when absent."""
-        key = "csv:" + name
-        if key not in self._cache:
-            p = self.file(name)
-            if not p.is_file():
-                self._cache[key] = None
-            else:
-                with open(p, newline="") as fh:
-                    self._cache[key] = list(csv.DictReader(fh))
-        return self._cache[key]
+
+        def read(p: Path) -> list[dict[str, str]]:
+            with open(p, newline="") as fh:
+                return list(csv.DictReader(fh))
+
+        return self._cached("csv", name, read)
 
     def frame(self, name: str):
         """CSV file ``name`` as a pandas DataFrame, or ``None`` when absent."""
-        key = "df:" + name
-        if key not in self._cache:
+
+        def read(p: Path):
             import pandas as pd
 
+            try:
+                return pd.read_csv(p)
+            except pd.errors.EmptyDataError:
+                return pd.DataFrame()
+
+        return self._cached("df", name, read)
+
+    def _cached(self, kind: str, name: str, read: Callable[[Path], Any]) -> Any:
+        """Read file ``name`` once with ``read`` (``None`` when absent) and memoize it per kind."""
+        key = f"{kind}:{name}"
+        if key not in self._cache:
             p = self.file(name)
-            if not p.is_file():
-                self._cache[key] = None
-            else:
-                try:
-                    self._cache[key] = pd.read_csv(p)
-                except pd.errors.EmptyDataError:
-                    self._cache[key] = pd.DataFrame()
+            self._cache[key] = read(p) if p.is_file() else None
         return self._cache[key]
 
     @cached_property
