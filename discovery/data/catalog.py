@@ -2,7 +2,7 @@
 
 Pinned fields (url, sha256, bytes, license, repo, commit, source_path) come from the data
 mirror's MANIFEST.tsv; column names and row counts were read from the files; the rest is
-the hand-written SPECS in ``_make_catalog.py``. Edit there and regenerate.
+the hand-written specs in ``discovery/data/specs/``. Edit there and regenerate.
 """
 
 from typing import Any
