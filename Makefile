@@ -5,12 +5,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # CPU build of PyTorch (a wheel on this machine's disk); GPU users: see README.
 TORCH_PIN ?= torch==2.13.0
-EXTRAS ?= dev,workflows
+EXTRAS ?= dev,workflows,notebooks
 STAMP := $(VENV)/.installed-$(EXTRAS)
 export DISCOVERY_DATA_MIRROR ?= $(abspath ../shared/data)
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench clean lint
+.PHONY: setup demo test bench lab clean lint
 
 setup: $(STAMP)
 
@@ -21,13 +21,12 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
 	touch $@
 
+# the whole workflow on the default config (workflows/config/config.yaml), ending in the report
+DEMO_ARGS ?=
 demo: setup
-	$(BIN)/discovery molprop train --data ESOL --smiles-col smiles --target logp --split scaffold \
-	    --seed 0 --ensemble 3 --out runs/esol
-	$(BIN)/discovery report runs/esol -o runs/esol/report.html
-	@echo; echo "Results: runs/esol (metrics.json, test_predictions.csv, splits.json, manifest.json, model/)"
-	@echo "Report:  runs/esol/report.html"
-	@$(BIN)/python -c "import json; m = json.load(open('runs/esol/metrics.json')); print('ESOL test metrics:', json.dumps(m['test'], indent=2))"
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake -s workflows/Snakefile --profile workflows/profiles/local $(DEMO_ARGS)
+	@echo; echo "Results: results/ (molprop/summary.tsv, molprop/train/<dataset>/seed<N>/, logs/)"
+	@echo "Report:  $(abspath results/report.html)"
 
 test: setup
 	# pytest exits 5 when it collects nothing: that is a failure here, as is any other non-zero code
@@ -37,5 +36,9 @@ bench:
 	$(MAKE) setup EXTRAS=dev,bench
 	$(BIN)/python benchmarks/molprop_vs_chemprop.py
 
+# JupyterLab on the notebooks (the jupytext .py files open as notebooks)
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs results .pytest_cache .snakemake

@@ -220,7 +220,8 @@ def load_result(path: str | os.PathLike) -> ResultFolder:
 def discover_results(paths: Iterable[str | os.PathLike], max_depth: int = 3) -> list[ResultFolder]:
     """Result folders named by ``paths``.
 
-    A path holding ``manifest.json`` is one result folder; any other folder is
+    A path holding ``manifest.json`` (or the path of a ``manifest.json`` itself,
+    as a workflow passes it) is one result folder; any other folder is
     searched (up to ``max_depth`` levels) for result folders, so
     ``discovery report runs/`` reports every run under ``runs/``. Folders
     being written (``*.partial-*``) or replaced (``*.old-*``) are skipped.
@@ -240,8 +241,10 @@ def discover_results(paths: Iterable[str | os.PathLike], max_depth: int = 3) -> 
         p = Path(raw)
         if not p.exists():
             raise InputError("path not found", file=str(p), hint="pass result folders (they hold manifest.json)")
+        if p.is_file() and p.name == "manifest.json":
+            p = p.parent
         if not p.is_dir():
-            raise InputError("not a folder", file=str(p), hint="pass result folders, not files")
+            raise InputError("not a folder", file=str(p), hint="pass result folders (or their manifest.json), not other files")
         if (p / "manifest.json").is_file():
             r = load_result(p)
             found.setdefault(r.path, r)

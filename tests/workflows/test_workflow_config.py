@@ -41,34 +41,38 @@ def test_lint_test_config(tmp_path: Path):
 
 
 def test_dry_run_default_config_plans_every_dataset_and_seed(tmp_path: Path):
-    """Default config: 3 datasets x 3 seeds, plus the screening set fetched once."""
+    """Default config: 2 datasets x 3 seeds, plus the library fetched once, and the report."""
     res = run_snakemake(tmp_path, "-n", "-p", "--cores", "1", timeout=120)
     assert res.returncode == 0, res.stdout
     counts = _job_counts(res.stdout)
     assert counts == {
-        "fetch": 4,  # esol, freesolv, lipo, and bbbp for screening
-        "train": 9,
-        "evaluate": 9,
-        "predict": 9,
+        "fetch": 3,  # esol, freesolv, and bbbp as the library
+        "train": 6,
+        "evaluate": 6,
+        "predict": 6,
         "summarize": 1,
+        "report": 1,
         "all": 1,
-        "total": 33,
+        "total": 24,
     }, res.stdout
     # registry defaults reach the CLI: ESOL's target column is `logp`, FreeSolv's `freesolv`
     assert "--target logp" in res.stdout and "--target freesolv" in res.stdout
-    assert "results/molprop/train/lipo/seed2/metrics.json" in res.stdout
+    assert "results/molprop/train/freesolv/seed2/metrics.json" in res.stdout
+    # the report reads every run's result folder
+    assert "discovery report results/molprop/train/esol/seed0/manifest.json" in res.stdout
+    assert "-o results/report.html" in res.stdout
     assert not (tmp_path / "results").exists(), "a dry run must not write outputs"
 
 
 def test_dry_run_test_config_and_local_dataset(tmp_path: Path):
-    """.test config as shipped, plus a local-file dataset entry (path + columns) and no screening."""
+    """.test config as shipped, plus a local-file dataset entry (path + columns) and no library."""
     table = tmp_path / "mine.csv"
     table.write_text("SMILES,y\nCCO,1.0\nCCC,2.0\n")
     cfg = write_test_config(
         tmp_path,
         datasets=["esol", {"name": "mine", "path": str(table), "smiles_col": "SMILES", "target": "y"}],
         seeds=[7],
-        screening={"data": None},
+        library={"data": None},
     )
     res = run_snakemake(tmp_path, "-n", "-p", "--cores", "1", configfile=cfg, timeout=120)
     assert res.returncode == 0, res.stdout
@@ -83,7 +87,7 @@ def test_dry_run_test_config_and_local_dataset(tmp_path: Path):
 BAD_CONFIGS = [
     # (overrides, every fragment the error must contain)
     ({"epoch": 3}, ["'epoch'", "top level", "allowed keys", "epochs"]),
-    ({"screening": {"dta": "bbbp"}}, ["'dta'", "screening", "allowed keys: data, smiles_col"]),
+    ({"library": {"dta": "bbbp"}}, ["'dta'", "library", "allowed keys: data, smiles_col"]),
     ({"resources": {"train": {"mem": 3}}}, ["'mem'", "resources.train", "mem_mb"]),
     ({"hparams": {"hiden": 32}}, ["'hiden'", "hparams", "hidden"]),
     ({"model": "gcn"}, ["model", "'gcn' is not one of", "dmpnn"]),
@@ -91,8 +95,9 @@ BAD_CONFIGS = [
     ({"datasets": ["esol", {"name": "x", "smiles": "c"}]}, ["'smiles'", "datasets.1", "smiles_col"]),
     ({"datasets": ["esool"]}, ["'esool'", "did you mean", "esol"]),
     ({"datasets": ["esol", "esol"]}, ["'esol' is listed more than once"]),
-    ({"datasets": ["esol"], "screening": {"data": "esol"}}, ["screening.data", "also a training dataset"]),
-    ({"datasets": ["esol"], "screening": {"data": "delaney"}}, ["'delaney' is the registry dataset 'esol'"]),
+    ({"datasets": ["esol"], "library": {"data": "esol"}}, ["library.data", "also a training dataset"]),
+    ({"datasets": ["esol"], "library": {"data": "delaney"}}, ["'delaney' is the registry dataset 'esol'"]),
+    ({"report": {"titel": "x"}}, ["'titel'", "report", "allowed keys: pdf, title"]),
 ]
 
 
@@ -138,7 +143,7 @@ def test_good_config_validates_in_process():
     config = yaml.safe_load(TEST_CONFIG.read_text())
     common["validate_config"](config, str(REPO / "workflows" / "config" / "schema.yaml"))
     outdir, datasets, seeds = common["plan"](config)
-    assert outdir == "results/molprop-test" and seeds == [0, 1]
+    assert outdir == "results/test" and seeds == [0, 1]
     assert datasets == {
         "esol": {"path": None, "smiles_col": "smiles", "target": "logp"},
         "freesolv": {"path": None, "smiles_col": "smiles", "target": "freesolv"},

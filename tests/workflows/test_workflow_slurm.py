@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 DATASETS = ("esol", "freesolv")
 SEEDS = (0, 1)
 #: jobs the .test config submits: fetch 2, train 4, evaluate 4, predict 4, summarize 1 (`all` is local)
-N_SUBMITTED = 2 + 4 + 4 + 4 + 1
+N_SUBMITTED = 2 + 4 + 4 + 4 + 1 + 1  # fetch, train, evaluate, predict, summarize, report
 
 #: keys whose values legitimately differ between two runs of the same computation
 VOLATILE = re.compile(r"time|seconds|timing|duration|started|finished|host|pid|path|date|_s$", re.I)
@@ -56,13 +56,14 @@ def test_every_job_went_through_sbatch(slurm_run):
     show = subprocess.run(["scontrol", "show", "job", str(last)], capture_output=True, text=True, timeout=30)
     assert "JobState=COMPLETED" in show.stdout, show.stdout + show.stderr
     assert f"WorkDir={workdir}" in show.stdout, show.stdout
-    assert (workdir / "results" / "molprop-test" / "summary.tsv").is_file()
+    assert (workdir / "results" / "test" / "molprop" / "summary.tsv").is_file()
+    assert (workdir / "results" / "test" / "report.html").is_file()
 
 
 def test_slurm_numbers_equal_local(slurm_run, local_run):
     workdir, _ = slurm_run
-    out_slurm = workdir / Path(local_run.outdir).relative_to(local_run.workdir)
-    out_local = local_run.outdir
+    out_slurm = workdir / Path(local_run.outdir).relative_to(local_run.workdir) / "molprop"
+    out_local = local_run.outdir / "molprop"
     for dataset in DATASETS:
         for seed in SEEDS:
             for rel in (f"train/{dataset}/seed{seed}/metrics.json", f"evaluate/{dataset}/seed{seed}.json"):

@@ -4,7 +4,7 @@
   in a scratch working directory, with this interpreter's ``bin/`` first on
   ``PATH`` so rules find the ``discovery`` CLI of the environment under test.
 - :func:`write_test_config` writes ``workflows/.test/config.yaml`` into a working
-  directory with its screening file made absolute.
+  directory with its library file made absolute.
 """
 
 from __future__ import annotations
@@ -65,11 +65,11 @@ def run_snakemake(
 
 
 def write_test_config(workdir: Path, **overrides) -> Path:
-    """``.test/config.yaml`` written into ``workdir`` (screening path made absolute), with overrides."""
+    """``.test/config.yaml`` written into ``workdir`` (library path made absolute), with overrides."""
     cfg = yaml.safe_load(TEST_CONFIG.read_text())
-    screen = cfg["screening"]["data"]
+    screen = cfg["library"]["data"]
     if os.path.dirname(screen):
-        cfg["screening"]["data"] = str((REPO / screen).resolve())
+        cfg["library"]["data"] = str((REPO / screen).resolve())
     cfg.update(overrides)
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "config.yaml"

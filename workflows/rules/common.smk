@@ -1,6 +1,7 @@
-# Helper Python for the molprop workflow: config validation, which datasets and
-# seeds, output paths, per-step resources and CLI arguments. Rules live in
-# molprop.smk; nothing here computes a result.
+# Helper Python of the workflow: config validation (the main schema plus one
+# schema per capability section), which datasets and seeds, output paths,
+# per-step resources and CLI arguments. Rules live in rules/<capability>.smk
+# and rules/report.smk; nothing here computes a result.
 
 import os
 import shlex
@@ -11,7 +12,14 @@ from snakemake.utils import validate
 #: dataset labels become path components and wildcards
 DATASET_RE = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 
-#: file suffixes that make a screening/data value a path rather than a registry name
+#: capability sections beside the molprop pipeline: each has config/<name>.schema.yaml
+#: (validating config[<name>], with `enabled`) and rules/<name>.smk
+CAPABILITIES = ("screening", "targets", "literature", "cohorts")
+
+#: result folders (each with manifest.json) the report reads; each rules file appends its own
+REPORT_INPUTS = []
+
+#: file suffixes that make a library/data value a path rather than a registry name
 TABLE_SUFFIXES = (".csv", ".tsv", ".smi", ".sdf", ".gz")
 
 #: named conda environment of every rule, used only with `--software-deployment-method conda`:
@@ -26,6 +34,7 @@ DEFAULT_RESOURCES = {
     "evaluate": {"threads": 1, "mem_mb": 2000, "runtime": 30, "gpu": 0},
     "predict": {"threads": 1, "mem_mb": 4000, "runtime": 60, "gpu": 0},
     "summarize": {"threads": 1, "mem_mb": 1000, "runtime": 10, "gpu": 0},
+    "report": {"threads": 1, "mem_mb": 2000, "runtime": 20, "gpu": 0},
 }
 
 
@@ -77,17 +86,46 @@ def _schema_errors(config, schema_file):
     return list(dict.fromkeys(line for err in errors for line in _explain(err)))
 
 
-def validate_config(config, schema_file):
-    """Validate ``config`` against the JSON schema (filling defaults) and check cross-field rules.
-
-    Raises ``WorkflowError`` naming every bad key with what is allowed, before
-    any job runs.
-    """
+def _validate_against(config, schema_file, prefix=""):
+    """Validate one (sub)config against a schema file, filling defaults; readable errors."""
     try:
         validate(config, schema_file)
     except WorkflowError as err:
         lines = _schema_errors(config, schema_file) or [str(err)]
+        if prefix:
+            lines = [line.replace("(top level)", prefix).replace(" in (top level)", f" in {prefix}") for line in lines]
+            lines = [line if prefix in line else f"{prefix}: {line}" for line in lines]
         raise WorkflowError("invalid workflow configuration:\n  " + "\n  ".join(lines)) from None
+
+
+def capability_schema(name, schema_file):
+    """Path of config/<name>.schema.yaml beside the main schema (it may not exist yet)."""
+    return os.path.join(os.path.dirname(schema_file), f"{name}.schema.yaml")
+
+
+def enabled(name):
+    """Whether a capability section is switched on (``config[name]["enabled"]``)."""
+    return bool(config.get(name, {}).get("enabled", False))
+
+
+def validate_config(config, schema_file):
+    """Validate ``config`` against the JSON schemas (filling defaults) and check cross-field rules.
+
+    The main schema covers the molprop pipeline and the report; each capability
+    section ``config[name]`` is validated by ``config/<name>.schema.yaml``.
+    Raises ``WorkflowError`` naming every bad key with what is allowed, before
+    any job runs.
+    """
+    _validate_against(config, schema_file)
+    for name in CAPABILITIES:
+        section_schema = capability_schema(name, schema_file)
+        if not os.path.exists(section_schema):
+            if config.get(name, {}).get("enabled"):
+                raise WorkflowError(f"invalid workflow configuration:\n  config {name}: this capability has no "
+                                    f"workflow rules yet ({section_schema} is missing)")
+            continue
+        section = config.setdefault(name, {})
+        _validate_against(section, section_schema, prefix=name)
     problems = []
     labels = [entry["name"] for entry in dataset_entries(config)]
     for label in sorted({x for x in labels if labels.count(x) > 1}):
@@ -97,11 +135,11 @@ def validate_config(config, schema_file):
             problems.append(
                 f"config datasets: {entry['name']!r} has a path, so it needs smiles_col and target too"
             )
-    screen = config["screening"].get("data")
+    screen = config["library"].get("data")
     if screen is not None and not _is_path(screen):
         if screen.lower() in {x.lower() for x in labels}:
             problems.append(
-                f"config screening.data: {screen!r} is also a training dataset; screen molecules the models "
+                f"config library.data: {screen!r} is also a training dataset; score molecules the models "
                 "were not trained on (another registry dataset or a file)"
             )
     if problems:
@@ -109,7 +147,7 @@ def validate_config(config, schema_file):
 
 
 def _is_path(value):
-    """A screening/data value is a file path (not a registry name) when it looks like one."""
+    """A library/data value is a file path (not a registry name) when it looks like one."""
     return os.path.dirname(value) != "" or value.lower().endswith(TABLE_SUFFIXES)
 
 
@@ -126,7 +164,7 @@ def _registry_info(name):
     try:
         return get(name)
     except DiscoveryError as err:
-        raise WorkflowError(f"config datasets/screening: {err}") from None
+        raise WorkflowError(f"config datasets/library: {err}") from None
 
 
 # ------------------------------------------------------------------ what to run
@@ -153,40 +191,64 @@ def plan(config):
             "smiles_col": entry.get("smiles_col") or info.smiles_column,
             "target": entry.get("target") or info.target_columns[0],
         }
-    screen = config["screening"].get("data")
+    screen = config["library"].get("data")
     if screen is not None and not _is_path(screen):
         # the same registry dataset under another alias (e.g. delaney = esol) is also training data
         trained = {_registry_info(label).name for label, spec in datasets.items() if spec["path"] is None}
         if _registry_info(screen).name in trained:
             raise WorkflowError(
-                f"config screening.data: {screen!r} is the registry dataset {_registry_info(screen).name!r}, "
-                "which is also a training dataset; screen molecules the models were not trained on"
+                f"config library.data: {screen!r} is the registry dataset {_registry_info(screen).name!r}, "
+                "which is also a training dataset; score molecules the models were not trained on"
             )
     return os.path.normpath(config["outdir"]), datasets, [int(s) for s in config["seeds"]]
+
+
+def report_baseline():
+    """``--baseline FILE`` for the report, or "" when ``report.baseline`` is null.
+
+    A relative path is looked up from the working directory, then from the
+    repository root (where the benchmark writes it); a missing file fails at
+    parse time, before any job runs.
+    """
+    path = config["report"].get("baseline")
+    if not path:
+        return ""
+    repo_root = os.path.dirname(os.path.abspath(workflow.basedir))  # workflows/ sits in the repository root
+    for candidate in (path, os.path.join(repo_root, path)):
+        if os.path.isfile(candidate):
+            return "--baseline " + shlex.quote(os.path.abspath(candidate))
+    raise WorkflowError(f"invalid workflow configuration:\n  config report.baseline: {path!r} not found "
+                        f"(looked in {os.getcwd()} and {repo_root}); set it to null or to the JSON of "
+                        "benchmarks/molprop_vs_chemprop.py")
+
+
+def molprop_dir():
+    """Folder of the molprop pipeline's outputs and logs: ``<outdir>/molprop``."""
+    return f"{OUTDIR}/molprop"
 
 
 def dataset_table(wildcards):
     """Input table of a training dataset: a local file, or the fetched registry copy."""
     spec = DATASETS[wildcards.dataset]
-    return spec["path"] or f"{OUTDIR}/data/{wildcards.dataset}.csv"
+    return spec["path"] or f"{MOLPROP}/data/{wildcards.dataset}.csv"
 
 
-def screening_table():
-    """Screening set input: a local file, a fetched registry copy, or None (no screening)."""
-    data = config["screening"].get("data")
+def library_table():
+    """Library to score: a local file, a fetched registry copy, or None (none configured)."""
+    data = config["library"].get("data")
     if data is None:
         return None
     if _is_path(data):
         return data
-    return f"{OUTDIR}/data/{data}.csv"
+    return f"{MOLPROP}/data/{data}.csv"
 
 
-def screening_smiles_col():
-    """SMILES column of the screening set: configured, else the registry's, else `smiles`."""
-    col = config["screening"].get("smiles_col")
+def library_smiles_col():
+    """SMILES column of the library: configured, else the registry's, else `smiles`."""
+    col = config["library"].get("smiles_col")
     if col:
         return col
-    data = config["screening"].get("data")
+    data = config["library"].get("data")
     if data is not None and not _is_path(data):
         return _registry_info(data).smiles_column or "smiles"
     return "smiles"
@@ -194,19 +256,24 @@ def screening_smiles_col():
 
 def eval_files(wildcards=None):
     """Re-evaluation metrics of every dataset x seed."""
-    return expand(f"{OUTDIR}/evaluate/{{dataset}}/seed{{seed}}.json", dataset=list(DATASETS), seed=SEEDS)
+    return expand(f"{MOLPROP}/evaluate/{{dataset}}/seed{{seed}}.json", dataset=list(DATASETS), seed=SEEDS)
 
 
 def prediction_files(wildcards=None):
-    """Screening predictions of every dataset x seed (none when screening is off)."""
-    if screening_table() is None:
+    """Library predictions of every dataset x seed (none when no library is configured)."""
+    if library_table() is None:
         return []
-    return expand(f"{OUTDIR}/predict/{{dataset}}/seed{{seed}}.csv", dataset=list(DATASETS), seed=SEEDS)
+    return expand(f"{MOLPROP}/predict/{{dataset}}/seed{{seed}}.csv", dataset=list(DATASETS), seed=SEEDS)
+
+
+def train_dirs(wildcards=None):
+    """Result folder (manifest.json, metrics, model) of every dataset x seed training run."""
+    return expand(f"{MOLPROP}/train/{{dataset}}/seed{{seed}}", dataset=list(DATASETS), seed=SEEDS)
 
 
 def all_targets():
-    """Final targets: the summary table and every screening prediction."""
-    return [f"{OUTDIR}/summary.tsv", *prediction_files()]
+    """Final targets: the molprop summary table, every library prediction, and the report."""
+    return [f"{MOLPROP}/summary.tsv", *prediction_files(), f"{OUTDIR}/report.html"]
 
 
 # ------------------------------------------------------------------ resources and arguments

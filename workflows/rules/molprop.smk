@@ -1,4 +1,4 @@
-# Rules of the molprop workflow. Each rule is one `discovery` CLI call (or, for
+# Rules of the molecular property pipeline (outputs under <outdir>/molprop). Each rule is one `discovery` CLI call (or, for
 # `summarize`, a plumbing script that concatenates JSON files into a table).
 # Paths, arguments and resources come from common.smk.
 
@@ -6,9 +6,9 @@
 rule fetch:
     """Fetch a registry dataset (cache -> mirror -> download, sha256-checked) and copy its main table."""
     output:
-        table=f"{OUTDIR}/data/{{dataset}}.csv",
+        table=f"{MOLPROP}/data/{{dataset}}.csv",
     log:
-        f"{OUTDIR}/logs/fetch/{{dataset}}.log",
+        f"{MOLPROP}/logs/fetch/{{dataset}}.log",
     params:
         table_name=lambda wc: registry_table_name(wc.dataset),
     threads: res("fetch", "threads")
@@ -39,14 +39,14 @@ rule train:
     input:
         table=dataset_table,
     output:
-        metrics=f"{OUTDIR}/train/{{dataset}}/seed{{seed}}/metrics.json",
-        test_predictions=f"{OUTDIR}/train/{{dataset}}/seed{{seed}}/test_predictions.csv",
-        splits=f"{OUTDIR}/train/{{dataset}}/seed{{seed}}/splits.json",
-        invalid_rows=f"{OUTDIR}/train/{{dataset}}/seed{{seed}}/invalid_rows.csv",
-        manifest=f"{OUTDIR}/train/{{dataset}}/seed{{seed}}/manifest.json",
-        model=directory(f"{OUTDIR}/train/{{dataset}}/seed{{seed}}/model"),
+        metrics=f"{MOLPROP}/train/{{dataset}}/seed{{seed}}/metrics.json",
+        test_predictions=f"{MOLPROP}/train/{{dataset}}/seed{{seed}}/test_predictions.csv",
+        splits=f"{MOLPROP}/train/{{dataset}}/seed{{seed}}/splits.json",
+        invalid_rows=f"{MOLPROP}/train/{{dataset}}/seed{{seed}}/invalid_rows.csv",
+        manifest=f"{MOLPROP}/train/{{dataset}}/seed{{seed}}/manifest.json",
+        model=directory(f"{MOLPROP}/train/{{dataset}}/seed{{seed}}/model"),
     log:
-        f"{OUTDIR}/logs/train/{{dataset}}/seed{{seed}}.log",
+        f"{MOLPROP}/logs/train/{{dataset}}/seed{{seed}}.log",
     params:
         run_dir=lambda wc, output: os.path.dirname(output.metrics),
         args=train_args,
@@ -68,9 +68,9 @@ rule evaluate:
         model=rules.train.output.model,
         test_predictions=rules.train.output.test_predictions,
     output:
-        metrics=f"{OUTDIR}/evaluate/{{dataset}}/seed{{seed}}.json",
+        metrics=f"{MOLPROP}/evaluate/{{dataset}}/seed{{seed}}.json",
     log:
-        f"{OUTDIR}/logs/evaluate/{{dataset}}/seed{{seed}}.log",
+        f"{MOLPROP}/logs/evaluate/{{dataset}}/seed{{seed}}.log",
     params:
         # test_predictions.csv holds smiles, row, <target>_true, <target>_pred, <target>_std
         label=lambda wc: f"{target_of(wc)}_true",
@@ -87,18 +87,18 @@ rule evaluate:
 
 
 rule predict:
-    """Score the screening set with one trained ensemble (mean, uncertainty, applicability domain)."""
+    """Score the library with one trained ensemble (mean, uncertainty, applicability domain)."""
     input:
         model=rules.train.output.model,
-        table=screening_table() or [],
+        table=library_table() or [],
     output:
-        predictions=f"{OUTDIR}/predict/{{dataset}}/seed{{seed}}.csv",
-        # rows of the screening set that could not be read, with reasons (always written)
-        invalid_rows=f"{OUTDIR}/predict/{{dataset}}/seed{{seed}}.invalid.csv",
+        predictions=f"{MOLPROP}/predict/{{dataset}}/seed{{seed}}.csv",
+        # rows of the library that could not be read, with reasons (always written)
+        invalid_rows=f"{MOLPROP}/predict/{{dataset}}/seed{{seed}}.invalid.csv",
     log:
-        f"{OUTDIR}/logs/predict/{{dataset}}/seed{{seed}}.log",
+        f"{MOLPROP}/logs/predict/{{dataset}}/seed{{seed}}.log",
     params:
-        smiles_col=screening_smiles_col(),
+        smiles_col=library_smiles_col(),
     threads: res("predict", "threads")
     conda:
         conda_env
@@ -118,12 +118,12 @@ rule summarize:
         evaluate=eval_files(),
     output:
         summary=report(
-            f"{OUTDIR}/summary.tsv",
+            f"{MOLPROP}/summary.tsv",
             caption="../report/summary.rst",
             category="Molecular property prediction",
         ),
     log:
-        f"{OUTDIR}/logs/summarize.log",
+        f"{MOLPROP}/logs/summarize.log",
     params:
         labels=expand("{dataset}\t{seed}", dataset=list(DATASETS), seed=SEEDS),
     threads: res("summarize", "threads")
@@ -134,3 +134,7 @@ rule summarize:
         runtime=res("summarize", "runtime"),
     script:
         "../scripts/summarize.py"
+
+
+# the report reads every training run's result folder (manifest.json, metrics, predictions)
+REPORT_INPUTS.extend(expand(rules.train.output.manifest, dataset=list(DATASETS), seed=SEEDS))
