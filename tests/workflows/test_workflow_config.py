@@ -97,7 +97,7 @@ BAD_CONFIGS = [
     ({"datasets": ["esol", "esol"]}, ["'esol' is listed more than once"]),
     ({"datasets": ["esol"], "library": {"data": "esol"}}, ["library.data", "also a training dataset"]),
     ({"datasets": ["esol"], "library": {"data": "delaney"}}, ["'delaney' is the registry dataset 'esol'"]),
-    ({"report": {"titel": "x"}}, ["'titel'", "report", "allowed keys: pdf, title"]),
+    ({"report": {"titel": "x"}}, ["'titel'", "report", "allowed keys: baseline, pdf, title"]),
 ]
 
 

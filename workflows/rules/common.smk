@@ -216,7 +216,7 @@ def report_baseline():
     repo_root = os.path.dirname(os.path.abspath(workflow.basedir))  # workflows/ sits in the repository root
     for candidate in (path, os.path.join(repo_root, path)):
         if os.path.isfile(candidate):
-            return "--baseline " + shlex.quote(os.path.abspath(candidate))
+            return shlex.join(["--baseline", os.path.abspath(candidate)])
     raise WorkflowError(f"invalid workflow configuration:\n  config report.baseline: {path!r} not found "
                         f"(looked in {os.getcwd()} and {repo_root}); set it to null or to the JSON of "
                         "benchmarks/molprop_vs_chemprop.py")
