@@ -29,7 +29,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from torch_geometric.data import Data
 
 __all__ = ["PackedGraphs", "GraphBatch", "MolData", "PACKED_FORMAT_VERSION"]
 
@@ -41,18 +40,44 @@ PACKED_FORMAT_VERSION = 1
 NUMPY_GATHER_ON_CPU = True
 
 
-class MolData(Data):
-    """A PyG :class:`~torch_geometric.data.Data` that batches ``rev_edge_index`` correctly.
+_MOLDATA_CLS: type | None = None
 
-    PyG increments every attribute whose name contains ``index`` by the number
-    of *nodes* when it builds a batch; ``rev_edge_index`` holds *edge*
-    positions, so it must be incremented by the number of edges instead.
+
+def _moldata_class() -> type:
+    """Build :class:`MolData` on first use.
+
+    ``torch_geometric`` costs about 160 MB of resident memory and 2 s to
+    import; only per-molecule ``Data`` access needs it, so the packed graphs,
+    featurization and prediction paths never import it.
     """
+    global _MOLDATA_CLS
+    if _MOLDATA_CLS is None:
+        from torch_geometric.data import Data
 
-    def __inc__(self, key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
-        if key == "rev_edge_index":
-            return self.edge_index.size(1)
-        return super().__inc__(key, value, *args, **kwargs)
+        class MolData(Data):
+            """A PyG :class:`~torch_geometric.data.Data` that batches ``rev_edge_index`` correctly.
+
+            PyG increments every attribute whose name contains ``index`` by the number
+            of *nodes* when it builds a batch; ``rev_edge_index`` holds *edge*
+            positions, so it must be incremented by the number of edges instead.
+            """
+
+            def __inc__(self, key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
+                if key == "rev_edge_index":
+                    return self.edge_index.size(1)
+                return super().__inc__(key, value, *args, **kwargs)
+
+        MolData.__module__ = __name__
+        MolData.__qualname__ = "MolData"
+        _MOLDATA_CLS = MolData
+    return _MOLDATA_CLS
+
+
+def __getattr__(name: str) -> Any:
+    # ``MolData`` (a torch_geometric ``Data`` subclass) is created lazily; see _moldata_class
+    if name == "MolData":
+        return _moldata_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -304,7 +329,7 @@ class PackedGraphs:
         )
 
     # ------------------------------------------------------------- access
-    def __getitem__(self, i: int) -> MolData:
+    def __getitem__(self, i: int) -> Any:
         """Molecule ``i`` as a PyG ``Data`` (``x``, ``edge_index``, ``edge_attr``, ``rev_edge_index``).
 
         The returned object is a :class:`MolData`, whose PyG batching shifts
@@ -320,7 +345,7 @@ class PackedGraphs:
         i %= n
         a0, a1 = int(self.atom_ptr[i]), int(self.atom_ptr[i + 1])
         e0, e1 = int(self.edge_ptr[i]), int(self.edge_ptr[i + 1])
-        return MolData(
+        return _moldata_class()(
             x=self.x[a0:a1],
             edge_index=self.edge_index[:, e0:e1],
             edge_attr=self.edge_attr[e0:e1],
@@ -328,7 +353,7 @@ class PackedGraphs:
             num_nodes=a1 - a0,
         )
 
-    def to_data_list(self) -> list[MolData]:
+    def to_data_list(self) -> list[Any]:
         """All molecules as a list of :class:`MolData` (views, no copies of features)."""
         return [self[i] for i in range(len(self))]
 

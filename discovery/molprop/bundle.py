@@ -32,7 +32,7 @@ from ..fsutil import atomic_write_text
 from .models import MoleculeModel, build_model
 from .uncertainty import apply_calibration, combine_samples, effective_mc_p, mc_dropout
 
-__all__ = ["FORMAT_VERSION", "Prediction", "Predictor", "save_bundle", "load_bundle", "select_device"]
+__all__ = ["FORMAT_VERSION", "Prediction", "PredictionStream", "Predictor", "save_bundle", "load_bundle", "select_device"]
 
 #: version of ``bundle.json`` and ``member_*.pt``; bump when their layout changes
 FORMAT_VERSION = 1
@@ -135,7 +135,39 @@ class Predictor:
         """Uncertainty method the bundle was calibrated for."""
         return str(self.calibration.get("method", "none"))
 
-    @torch.no_grad()
+    def _resolve_mc(self, mc_samples: int | None, mc_p: float | None) -> tuple[int, str, float]:
+        """``(mc_samples, method, dropout rate)`` for a prediction call (see :meth:`predict_graphs`)."""
+        cal = self.calibration
+        if mc_samples is None:
+            mc_samples = int(cal.get("mc_samples") or 0) if cal.get("method") == "mc_dropout" else 0
+        mc_samples = int(mc_samples)
+        if mc_samples < 0:
+            raise ValueError(f"mc_samples must be >= 0, got {mc_samples}")
+        if mc_samples > 0:
+            method = "mc_dropout"
+        elif len(self.members) > 1:
+            method = "ensemble"
+        else:
+            method = "none"
+        p_default = mc_p if mc_p is not None else float(cal.get("mc_p") or 0.1)
+        return mc_samples, method, p_default
+
+    def stream(
+        self,
+        *,
+        batch_size: int = 1024,
+        mc_samples: int | None = None,
+        mc_p: float | None = None,
+        calibrated: bool = True,
+        seed: int = 0,
+    ) -> "PredictionStream":
+        """A :class:`PredictionStream`: predict one long sequence of molecules piece by piece.
+
+        Parameters are those of :meth:`predict_graphs`.
+        """
+        return PredictionStream(self, batch_size=batch_size, mc_samples=mc_samples, mc_p=mc_p,
+                                calibrated=calibrated, seed=seed)
+
     def predict_graphs(
         self,
         graphs: Any,
@@ -153,6 +185,9 @@ class Predictor:
         graphs : PackedGraphs
             ``n`` molecules.
         batch_size : int, default 1024
+            Molecules per forward pass. Results can differ with it in the last
+            float32 bits (matrix-product blocking depends on the batch shape);
+            they do not depend on anything else about the call.
         mc_samples : int, optional
             ``None``: use the method the bundle was calibrated for. ``0``: no
             MC dropout (ensemble spread; NaN std for a single model). ``T > 0``:
@@ -170,49 +205,8 @@ class Predictor:
         -------
         Prediction
         """
-        from .data import iter_batches
-
-        cal = self.calibration
-        if mc_samples is None:
-            mc_samples = int(cal.get("mc_samples") or 0) if cal.get("method") == "mc_dropout" else 0
-        mc_samples = int(mc_samples)
-        if mc_samples < 0:
-            raise ValueError(f"mc_samples must be >= 0, got {mc_samples}")
-        if mc_samples > 0:
-            method = "mc_dropout"
-        elif len(self.members) > 1:
-            method = "ensemble"
-        else:
-            method = "none"
-        p_default = mc_p if mc_p is not None else float(cal.get("mc_p") or 0.1)
-
-        n, t = len(graphs), len(self.target_cols)
-        k = len(self.members) * max(mc_samples, 1)
-        samples = np.empty((k, n, t), dtype=np.float64)
-        rng_devices = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=rng_devices):
-            torch.manual_seed(seed)
-            for idx, g in iter_batches(graphs, batch_size):
-                g = g.to(self.device)
-                lo, hi = int(idx[0]), int(idx[-1]) + 1
-                row = 0
-                for model in self.members:
-                    if mc_samples > 0:
-                        with mc_dropout(model, effective_mc_p(model, p_default)):
-                            for _ in range(mc_samples):
-                                samples[row, lo:hi] = model.predict(g).cpu().double().numpy()
-                                row += 1
-                    else:
-                        samples[row, lo:hi] = model.predict(g).cpu().double().numpy()
-                        row += 1
-        mean, std = combine_samples(samples)
-        is_cal = False
-        if method == "none":
-            std = np.full_like(mean, np.nan)
-        elif calibrated and self.task_type == "regression" and cal.get("method") == method:
-            std = apply_calibration(std, cal.get("scale", [1.0] * t), cal.get("floor"))
-            is_cal = True
-        return Prediction(mean=mean, std=std, method=method, calibrated=is_cal, samples=samples)
+        return self.stream(batch_size=batch_size, mc_samples=mc_samples, mc_p=mc_p,
+                           calibrated=calibrated, seed=seed)(graphs)
 
     def predict_smiles(self, smiles: Sequence[str], **kwargs: Any) -> Any:
         """Predict a list of SMILES.
@@ -273,6 +267,88 @@ class Predictor:
     def save(self, folder: str | os.PathLike) -> Path:
         """Write this predictor as a bundle folder (see :func:`save_bundle`)."""
         return save_bundle(folder, self.members, self.meta)
+
+
+class PredictionStream:
+    """Predict consecutive pieces of one molecule sequence exactly as one call would.
+
+    ``stream(g1)``, ``stream(g2)``, ... give the same numbers, bit for bit, as
+    ``predictor.predict_graphs(concat(g1, g2, ...))`` with the same settings,
+    provided every piece but the last holds a multiple of ``batch_size``
+    molecules (then the forward passes see the same batches) — MC-dropout
+    masks included: the random state is carried from one piece to the next.
+    This is what lets :func:`discovery.molprop.predict` stream a file of any
+    size through a model with one batch of graphs in memory.
+
+    Parameters
+    ----------
+    predictor : Predictor
+    batch_size, mc_samples, mc_p, calibrated, seed
+        As in :meth:`Predictor.predict_graphs`.
+    """
+
+    def __init__(
+        self,
+        predictor: Predictor,
+        *,
+        batch_size: int = 1024,
+        mc_samples: int | None = None,
+        mc_p: float | None = None,
+        calibrated: bool = True,
+        seed: int = 0,
+    ) -> None:
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.predictor = predictor
+        self.batch_size = int(batch_size)
+        self.mc_samples, self.method, self.p = predictor._resolve_mc(mc_samples, mc_p)
+        self.calibrated = calibrated
+        self.seed = int(seed)
+        self._rng_state: tuple[torch.Tensor, torch.Tensor | None] | None = None
+
+    @torch.no_grad()
+    def __call__(self, graphs: Any) -> Prediction:
+        """Predict the next piece (``PackedGraphs`` of ``n`` molecules) -> :class:`Prediction` of ``n`` rows."""
+        from .data import iter_batches
+
+        pr = self.predictor
+        dev = pr.device
+        n, t = len(graphs), len(pr.target_cols)
+        mc = self.mc_samples
+        k = len(pr.members) * max(mc, 1)
+        samples = np.empty((k, n, t), dtype=np.float64)
+        cuda = dev.type == "cuda"
+        cuda_index = dev.index if dev.index is not None else (torch.cuda.current_device() if cuda else 0)
+        with torch.random.fork_rng(devices=[cuda_index] if cuda else []):
+            if self._rng_state is None:
+                torch.manual_seed(self.seed)
+            else:
+                torch.set_rng_state(self._rng_state[0])
+                if cuda and self._rng_state[1] is not None:
+                    torch.cuda.set_rng_state(self._rng_state[1], cuda_index)
+            for idx, g in iter_batches(graphs, self.batch_size):
+                g = g.to(dev)
+                lo, hi = int(idx[0]), int(idx[-1]) + 1
+                row = 0
+                for model in pr.members:
+                    if mc > 0:
+                        with mc_dropout(model, effective_mc_p(model, self.p)):
+                            for _ in range(mc):
+                                samples[row, lo:hi] = model.predict(g).cpu().double().numpy()
+                                row += 1
+                    else:
+                        samples[row, lo:hi] = model.predict(g).cpu().double().numpy()
+                        row += 1
+            self._rng_state = (torch.get_rng_state(), torch.cuda.get_rng_state(cuda_index) if cuda else None)
+        mean, std = combine_samples(samples)
+        is_cal = False
+        cal = pr.calibration
+        if self.method == "none":
+            std = np.full_like(mean, np.nan)
+        elif self.calibrated and pr.task_type == "regression" and cal.get("method") == self.method:
+            std = apply_calibration(std, cal.get("scale", [1.0] * t), cal.get("floor"))
+            is_cal = True
+        return Prediction(mean=mean, std=std, method=self.method, calibrated=is_cal, samples=samples)
 
 
 def save_bundle(folder: str | os.PathLike, members: Sequence[MoleculeModel], meta: dict[str, Any]) -> Path:

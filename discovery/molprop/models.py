@@ -212,12 +212,21 @@ class DMPNNEncoder(Encoder):
         w_h = self.W_h.weight.t()
         for _ in range(1, self.depth):
             node_sum = h.new_zeros(n_atoms, h.shape[1]).index_add_(0, dst, h)
-            m = node_sum.index_select(0, src) - h.index_select(0, rev)
+            # m = node_sum[src] - h[rev] without an [E, hidden] temporary: ``rev`` is an
+            # involution (the reverse of the reverse edge is the edge), so
+            # m[rev[i]] -= h[i] for all i is m[j] -= h[rev[j]]; a + (-1 * b) == a - b
+            # exactly in IEEE arithmetic, so the bits are those of the plain
+            # expression, while at most three [E, hidden] tensors are alive at once
+            m = node_sum.index_select(0, src)
+            del node_sum
+            m.index_add_(0, rev, h, alpha=-1)
+            del h
             # relu(H0 + W_h m) with the add fused into the matmul
             if self.W_h.bias is None:
                 h = torch.addmm(h0, m, w_h).relu_()
             else:
                 h = torch.relu(h0 + self.W_h(m))
+            del m
             h = self.dropout(h)
         m_v = h.new_zeros(n_atoms, h.shape[1]).index_add_(0, dst, h)
         return self.dropout(torch.relu(self.W_o(torch.cat((x, m_v), dim=1))))

@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from .data import Batch
 from .models import MoleculeModel
 
-__all__ = ["MolPropModule", "masked_loss", "noam_lambda", "BestStateCallback"]
+__all__ = ["MolPropModule", "masked_loss", "noam_lambda", "BestStateCallback", "ReleaseMemoryCallback"]
 
 
 def masked_loss(out: Tensor, y: Tensor, mask: Tensor, task_type: str) -> tuple[Tensor, Tensor]:
@@ -163,6 +163,24 @@ class MolPropModule(pl.LightningModule):
             opt, noam_lambda(warmup, total, self.init_lr, self.max_lr, self.final_lr)
         )
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+class ReleaseMemoryCallback(pl.Callback):
+    """Return freed heap memory to the OS after each validation and training epoch.
+
+    Keeps the resident size of a long fit from creeping up with heap
+    fragmentation (see :mod:`discovery.molprop._memory`); numbers are unaffected.
+    """
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        from ._memory import release_memory
+
+        release_memory()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        from ._memory import release_memory
+
+        release_memory()
 
 
 class BestStateCallback(pl.Callback):

@@ -276,7 +276,7 @@ def _fit_member(
 
     from .data import GraphLoader
     from .models import build_model
-    from .module import BestStateCallback, MolPropModule
+    from .module import BestStateCallback, MolPropModule, ReleaseMemoryCallback
 
     pl.seed_everything(seed, workers=False, verbose=False)
     model = build_model(hp)
@@ -295,7 +295,7 @@ def _fit_member(
         val_loader = GraphLoader(val_graphs, y_va, batch_size=min(max(len(val_graphs), 1), 4096))
     monitor = "val_loss" if val_loader is not None else "train_loss"
     best = BestStateCallback(monitor)
-    callbacks: list[Any] = [best]
+    callbacks: list[Any] = [best, ReleaseMemoryCallback()]
     if patience is not None and patience > 0:
         callbacks.append(EarlyStopping(monitor=monitor, patience=int(patience), mode="min", check_finite=False))
     module = MolPropModule(model, **schedule, steps_per_epoch=len(train_loader))
@@ -500,6 +500,13 @@ def train(
     # ---- features (once, cached by content)
     with timer("featurize"):
         graphs = featurize_cached(table.smiles, getattr(table, "mols", None), cache_dir=cache_dir)
+    if not _is_table(data):
+        # split and features are made: the RDKit molecules we parsed (~18 kB each) are
+        # not needed any more; a table handed in by the caller is left untouched
+        from ._memory import release_memory
+
+        table.mols = []
+        release_memory()
     g_train, g_val, g_test = (graphs.subset(idx) for idx in (sp.train, sp.val, sp.test))
     y_train, y_val, y_test = (targets[idx] for idx in (sp.train, sp.val, sp.test))
     for name, y in (("training", y_train),):
