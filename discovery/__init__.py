@@ -12,7 +12,10 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"chem", "data", "molprop", "config", "errors", "provenance", "fsutil"}
+_SUBMODULES = {
+    "chem", "data", "molprop", "screening", "targets", "literature", "llm", "cohorts", "reports",
+    "config", "errors", "provenance", "fsutil",
+}
 
 
 def __getattr__(name: str) -> Any:

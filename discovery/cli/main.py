@@ -19,7 +19,11 @@ from ..errors import DiscoveryError
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("discovery.cli.data", "dataset registry: list, fetch, verify, info"),
     "molprop": ("discovery.cli.molprop", "molecular property prediction: train, predict, evaluate"),
+    "literature": ("discovery.cli.literature", "literature mining: ingest, extract (rules or LLM), evaluate, summarize"),
+    "screen": ("discovery.cli.screen", "similarity screening: index, search, cluster, pick, select (active learning)"),
+    "targets": ("discovery.cli.targets", "knowledge-graph target discovery, drug repurposing, proteins"),
     "report": ("discovery.cli.report", "self-contained HTML (and PDF) report from result folders"),
+    "cohorts": ("discovery.cli.cohorts", "trial-cohort screening over OMOP CDM data: load, parse, screen, synth"),
 }
 
 

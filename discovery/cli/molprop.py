@@ -84,6 +84,13 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--on-error", choices=("report", "raise"), default="report")
     p.add_argument("--no-progress", action="store_true")
+    ad = p.add_mutually_exclusive_group()
+    ad.add_argument("--ad", dest="ad", action="store_true", default=None,
+                    help="require the applicability domain (ad_max_sim, ad_nearest_smiles, ad_in_domain: nearest-"
+                         "neighbour Tanimoto to the training split); default: added when the model records it")
+    ad.add_argument("--no-ad", dest="ad", action="store_false", help="no applicability-domain columns")
+    p.add_argument("--ad-threshold", type=float, default=0.35, metavar="SIM",
+                   help="ad_in_domain = ad_max_sim >= SIM (default 0.35)")
     p.set_defaults(func=_predict)
 
     # ---------------------------------------------------------------- evaluate
@@ -176,6 +183,8 @@ def _predict(args: argparse.Namespace) -> int:
         on_error=args.on_error,
         batch_size=args.batch_size,
         progress=(not args.no_progress) and sys.stderr.isatty(),
+        ad=args.ad,
+        ad_threshold=args.ad_threshold,
     )
     print(summary.line())
     return 0

@@ -211,14 +211,70 @@ def iter_prediction_chunks(
     yield from completed()
 
 
-def _frame(chunk: Any, pred: Any, tcols: list[str]) -> Any:
+def _frame(chunk: Any, pred: Any, tcols: list[str], ad: Any = None) -> Any:
     import pandas as pd
 
     df = pd.DataFrame({"smiles": list(chunk.smiles), "row": np.asarray(chunk.rows, dtype=np.int64)})
     for j, col in enumerate(tcols):
         df[f"{col}_pred"] = pred.mean[:, j] if pred is not None else np.empty(0)
         df[f"{col}_std"] = pred.std[:, j] if pred is not None else np.empty(0)
+    if ad is not None:
+        scores = ad.score(list(chunk.smiles))
+        for name in AD_COLUMNS:
+            df[name] = scores[name].to_numpy() if len(df) else np.empty(0)
     return df
+
+
+#: columns added to predictions when the model's training set is known
+AD_COLUMNS = ("ad_max_sim", "ad_nearest_smiles", "ad_in_domain")
+
+
+class _Domain:
+    """Nearest-neighbour applicability domain against a bundle's training molecules.
+
+    ``ad_max_sim`` is the largest Tanimoto similarity (Morgan radius 2, 2048
+    bits) of a molecule to the model's training split, ``ad_nearest_smiles``
+    that training molecule, ``ad_in_domain`` whether ``ad_max_sim >=
+    threshold`` (Sheridan et al. 2004). Computed with the NumPy kernel of
+    :mod:`discovery.screening`, so prediction does not load JAX.
+    """
+
+    def __init__(self, training_smiles: list[str], threshold: float) -> None:
+        from ..screening import FingerprintIndex
+
+        self.index = FingerprintIndex.from_smiles(training_smiles, on_error="report")
+        self.threshold = float(threshold)
+
+    def score(self, smiles: list[str]) -> Any:
+        from ..screening import applicability_domain
+
+        return applicability_domain(smiles, self.index, threshold=self.threshold, kernel="numpy")
+
+
+def _training_smiles(predictor: Any) -> list[str] | None:
+    """Training-split SMILES saved beside a bundle (None for bundles written without them)."""
+    from .train import TRAINING_SMILES
+
+    folder = getattr(predictor, "path", None)
+    if folder is None or not (Path(folder) / TRAINING_SMILES).is_file():
+        return None
+    return [s for s in (Path(folder) / TRAINING_SMILES).read_text().splitlines() if s]
+
+
+def _domain(predictor: Any, ad: bool | None, threshold: float) -> _Domain | None:
+    """The applicability-domain scorer: on by default when the training set is known."""
+    if ad is False:
+        return None
+    smiles = _training_smiles(predictor)
+    if smiles is None:
+        if ad:
+            from ..errors import ConfigError
+
+            raise ConfigError("this model bundle does not record its training molecules, so no applicability "
+                              "domain can be computed", file=str(getattr(predictor, "path", "")),
+                              hint="retrain with this version, or predict without --ad")
+        return None
+    return _Domain(smiles, threshold)
 
 
 class _Progress:
@@ -268,6 +324,8 @@ def predict(
     batch_size: int = 1024,
     progress: bool | None = None,
     log: Callable[[str], None] | None = None,
+    ad: bool | None = None,
+    ad_threshold: float = 0.35,
 ) -> Any:
     """Predict molecules with a trained bundle, chunk by chunk.
 
@@ -300,11 +358,19 @@ def predict(
         Progress bar (default: when stderr is a terminal).
     log : callable, optional
         Receives the summary line.
+    ad : bool, optional
+        Attach the applicability domain (``ad_max_sim``, ``ad_nearest_smiles``,
+        ``ad_in_domain``: nearest-neighbour Tanimoto to the model's training
+        split). Default: when the bundle records its training molecules
+        (bundles trained by this version do); ``True`` fails if it does not.
+    ad_threshold : float, default 0.35
+        ``ad_in_domain`` is ``ad_max_sim >= ad_threshold``.
 
     Returns
     -------
     pandas.DataFrame or PredictSummary
-        The predictions (``smiles``, ``row``, ``<t>_pred``, ``<t>_std``; the
+        The predictions (``smiles``, ``row``, ``<t>_pred``, ``<t>_std``, and the
+        ``ad_*`` columns when the domain is known; the
         rejected rows in ``df.attrs["invalid"]``) when ``out`` is None, else
         a :class:`PredictSummary`.
     """
@@ -320,10 +386,16 @@ def predict(
         raise ConfigError(f"chunksize must be >= 1, got {chunksize}")
     predictor = model_dir if isinstance(model_dir, Predictor) else load_bundle(model_dir)
     tcols = predictor.target_cols
+    domain = _domain(predictor, ad, ad_threshold)
+    ad_cols = list(AD_COLUMNS) if domain is not None else []
     if isinstance(data, (list, tuple)) and all(isinstance(s, str) for s in data):
         # a list of SMILES: predict in memory (row = position, 1-based)
         df = predictor.predict_smiles(data, mc_samples=mc_dropout, mc_p=mc_p, batch_size=batch_size)
         df.insert(1, "row", np.arange(1, len(df) + 1))
+        if domain is not None:
+            scores = domain.score(list(df["smiles"]))
+            for name in AD_COLUMNS:
+                df[name] = scores[name].to_numpy()
         if out is None:
             return df
         bad = df["error"] != ""
@@ -360,12 +432,12 @@ def predict(
         if out is None:
             frames, invalids = [], []
             for chunk, pred, inv in chunks:
-                frames.append(_frame(chunk, pred, tcols))
+                frames.append(_frame(chunk, pred, tcols, domain))
                 invalids.append(inv)
                 if pred is not None:
                     method, calibrated = pred.method, pred.calibrated
                 bar.advance(len(chunk) + len(inv))
-            df = pd.concat(frames, ignore_index=True) if frames else _frame_empty(tcols)
+            df = pd.concat(frames, ignore_index=True) if frames else _frame_empty(tcols, ad_cols)
             inv_all = pd.concat(invalids, ignore_index=True) if invalids else pd.DataFrame(columns=["row", "smiles", "reason"])
             df.attrs["invalid"] = inv_all
             df.attrs["uncertainty"] = method
@@ -373,7 +445,7 @@ def predict(
             return df
         out = Path(out)
         inv_out = invalid_path_for(out)
-        header = ["smiles", "row"] + [f"{c}_{k}" for c in tcols for k in ("pred", "std")]
+        header = ["smiles", "row"] + [f"{c}_{k}" for c in tcols for k in ("pred", "std")] + ad_cols
         with atomic_path(out) as tmp, atomic_path(inv_out) as tmp_inv:
             # one handle per file, appended chunk by chunk: nothing accumulates in memory
             with open(tmp, "w", newline="") as fh, open(tmp_inv, "w", newline="") as fh_inv:
@@ -381,7 +453,7 @@ def predict(
                 pd.DataFrame(columns=header).to_csv(fh, index=False)
                 pd.DataFrame(columns=["row", "smiles", "reason"]).to_csv(fh_inv, index=False)
                 for chunk, pred, inv in chunks:
-                    df = _frame(chunk, pred, tcols)
+                    df = _frame(chunk, pred, tcols, domain)
                     if len(df):
                         df.to_csv(fh, header=False, index=False)
                     if len(inv):
@@ -396,15 +468,15 @@ def predict(
     summary = PredictSummary(
         out=out, invalid_out=inv_out, n_predicted=n_pred, n_invalid=n_invalid, uncertainty=method,
         calibrated=calibrated, seconds=time.perf_counter() - t0,
-        columns=["smiles", "row"] + [f"{c}_{k}" for c in tcols for k in ("pred", "std")],
+        columns=["smiles", "row"] + [f"{c}_{k}" for c in tcols for k in ("pred", "std")] + ad_cols,
     )
     if log is not None:
         log(summary.line())
     return summary
 
 
-def _frame_empty(tcols: list[str]) -> Any:
+def _frame_empty(tcols: list[str], extra: list[str] | None = None) -> Any:
     import pandas as pd
 
-    cols = ["smiles", "row"] + [f"{c}_{k}" for c in tcols for k in ("pred", "std")]
+    cols = ["smiles", "row"] + [f"{c}_{k}" for c in tcols for k in ("pred", "std")] + list(extra or [])
     return pd.DataFrame({c: [] for c in cols})

@@ -690,6 +690,10 @@ def _prediction_frame(
     return df
 
 
+#: file of a bundle folder listing the training-split SMILES, one per line
+TRAINING_SMILES = "training_smiles.smi"
+
+
 def _write_outputs(out: Path, result: TrainResult, table: Any, path: Path | None, meta: dict[str, Any]) -> Path:
     import json
 
@@ -701,6 +705,9 @@ def _write_outputs(out: Path, result: TrainResult, table: Any, path: Path | None
     t0 = time.perf_counter()
     with atomic_dir(out) as tmp:
         save_bundle(tmp / "model", result.predictor.members, meta)
+        # the training molecules, so that predict can attach an applicability-domain score
+        train_smiles = [table.smiles[i] for i in result.split.train]
+        (tmp / "model" / TRAINING_SMILES).write_text("".join(f"{s}\n" for s in train_smiles))
         result.predictions.to_csv(tmp / "test_predictions.csv", index=False)
         save_split_json(tmp / "splits.json", result.split, table.smiles)
         if hasattr(table, "write_invalid"):

@@ -118,6 +118,17 @@ SectionBuilder = Callable[[Sequence["ResultFolder"], ReportOptions], Section]
 #: kind -> builder, or "module:function" resolved on first use.
 SECTION_BUILDERS: dict[str, Union[SectionBuilder, str]] = {
     "molprop.train": "discovery.reports.sections.molprop:build_section",
+    "targets.evaluate": "discovery.reports.sections.targets:build_evaluate",
+    "targets.rank": "discovery.reports.sections.targets:build_rank",
+    "targets.dta": "discovery.reports.sections.targets:build_dta",
+    **{k: "discovery.reports.sections.screening:build_section" for k in (
+        "screening.index", "screening.search", "screening.cluster", "screening.pick", "screening.select",
+        "screening.active_learning")},
+    "cohorts.screen": "discovery.reports.sections.cohorts:build_section",
+    "cohorts.parser_eval": "discovery.reports.sections.cohorts:build_section",
+    "cohorts.synth": "discovery.reports.sections.cohorts:build_section",
+    **{k: "discovery.reports.sections.literature:build_section" for k in (
+        "literature.evaluate", "literature.extract", "literature.summary", "literature.ingest")},
 }
 #: Used for kinds that have no builder.
 GENERIC_BUILDER = "discovery.reports.sections.generic:build_section"

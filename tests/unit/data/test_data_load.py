@@ -57,7 +57,7 @@ def test_load_hiv_gz_and_bace_mol_column():
     assert list(bace.columns) == ["mol", "Class"] and bace.attrs["smiles_column"] == "mol"
 
 
-@pytest.mark.parametrize("name", sorted(data.names()))
+@pytest.mark.parametrize("name", sorted(d.name for d in data.datasets() if d.category == "molecules"))
 def test_every_dataset_loads_with_recorded_shape(name):
     info = data.get(name)
     df = data.load(name)

@@ -174,10 +174,10 @@ def test_unknown_kind_gets_generic_section(tmp_path, runs_root):
 
     other = tmp_path / "screen"
     other.mkdir()
-    write_manifest(other, build_manifest(kind="screening.search", config={"k": 5}, seed=1))
+    write_manifest(other, build_manifest(kind="assay.plate_qc", config={"k": 5}, seed=1))
     (other / "metrics.json").write_text(json.dumps({"hits": 12, "recall": {"at10": 0.4}}))
     rep = build_report([runs_root / "esol-s0", other])
-    assert [s.id for s in rep.sections] == ["molprop", "other-screening-search"]
+    assert sorted(s.id for s in rep.sections) == ["molprop", "other-assay-plate-qc"]
     text = _text(rep.html)
     assert "recall.at10 0.400" in text and "hits 12" in text
 
