@@ -64,12 +64,20 @@ def run_snakemake(
     )
 
 
+def _absolute_paths(obj):
+    """Config values naming a file of the repository (``workflows/.test/x.csv``) as absolute paths."""
+    if isinstance(obj, dict):
+        return {k: (v if k == "outdir" else _absolute_paths(v)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_absolute_paths(v) for v in obj]
+    if isinstance(obj, str) and os.path.dirname(obj) and not os.path.isabs(obj) and (REPO / obj).exists():
+        return str((REPO / obj).resolve())
+    return obj
+
+
 def write_test_config(workdir: Path, **overrides) -> Path:
-    """``.test/config.yaml`` written into ``workdir`` (library path made absolute), with overrides."""
-    cfg = yaml.safe_load(TEST_CONFIG.read_text())
-    screen = cfg["library"]["data"]
-    if os.path.dirname(screen):
-        cfg["library"]["data"] = str((REPO / screen).resolve())
+    """``.test/config.yaml`` written into ``workdir`` (repository-relative file paths made absolute), with overrides."""
+    cfg = _absolute_paths(yaml.safe_load(TEST_CONFIG.read_text()))
     cfg.update(overrides)
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "config.yaml"
