@@ -52,6 +52,21 @@ def ref(key: str) -> Reference:
     return REFERENCES[key]
 
 
+def registered_name_for_sha256(sha256: str | None) -> str | None:
+    """Registry name of the dataset one of whose files has this sha256 (a fetched copy), else None."""
+    if not sha256:
+        return None
+    try:
+        from ..data import registry
+
+        for info, f in registry.REGISTRY.files():
+            if f.sha256 == sha256:
+                return info.name
+    except Exception:  # registry absent or broken: the run keeps its own name
+        return None
+    return None
+
+
 def dataset_references(name: str) -> tuple[str | None, list[Reference], dict[str, str]]:
     """Canonical name, citations and facts of a dataset from :mod:`discovery.data`'s registry.
 

@@ -163,7 +163,12 @@ class MolpropRun:
         td = self.bundle.get("training_data")
         if isinstance(td, dict) and td.get("dataset"):
             return str(td["dataset"])
-        return self.r.dataset
+        # a registry file trained from a copy (as the workflow does): name it by its sha256
+        from ..references import registered_name_for_sha256
+
+        data = (self.r.manifest.get("inputs") or {}).get("data")
+        sha = data.get("sha256") if isinstance(data, dict) else None
+        return registered_name_for_sha256(sha or self.r.manifest.get("training_data_sha256")) or self.r.dataset
 
     # ---- metrics
     def _candidates(self, target: str, metric: str, *, members: bool) -> list[tuple[tuple[str, ...], float]]:
