@@ -118,7 +118,10 @@ def test_regression_cli(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "predicted 2 molecules" in r.stdout and "1 invalid rows" in r.stdout
     preds = pd.read_csv(tmp_path / "preds.csv")
-    assert list(preds.columns) == ["smiles", "row", "logp_pred", "logp_std"]
+    # the bundle records its training split, so the applicability domain comes with every prediction
+    assert list(preds.columns) == ["smiles", "row", "logp_pred", "logp_std", "ad_max_sim", "ad_nearest_smiles",
+                                   "ad_in_domain"]
+    assert preds["ad_max_sim"].between(0, 1).all()
     assert preds["row"].tolist() == [2, 4] and np.isfinite(preds["logp_pred"]).all() and (preds["logp_std"] > 0).all()
     inv = pd.read_csv(tmp_path / "preds.invalid.csv")
     assert inv["row"].tolist() == [3] and inv["smiles"].tolist() == ["not-a-smiles"]
