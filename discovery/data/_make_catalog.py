@@ -222,19 +222,12 @@ def update_readme(text: str, table: str) -> str:
     return head + table + tail
 
 
-def generate_all(mirror: Path) -> tuple[str, str]:
-    """(catalog.py text, registered-files table) from the manifest and the specs."""
+def generate_all(mirror: Path) -> tuple[str, str, int]:
+    """(catalog.py text, registered-files table, number of datasets) from the manifest and the specs."""
     manifest = read_manifest(mirror / "MANIFEST.tsv")
     specs, citations = load_specs()
     entries = [build_entry(s, manifest, mirror, citations) for s in specs]
-    return render(entries, "MANIFEST.tsv"), render_readme_files(entries)
-
-
-def generate(mirror: Path) -> str:
-    manifest = read_manifest(mirror / "MANIFEST.tsv")
-    specs, citations = load_specs()
-    entries = [build_entry(s, manifest, mirror, citations) for s in specs]
-    return render(entries, "MANIFEST.tsv")
+    return render(entries, "MANIFEST.tsv"), render_readme_files(entries), len(entries)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not args.mirror:
         ap.error("no mirror: pass --mirror or set DISCOVERY_DATA_MIRROR")
-    text, table = generate_all(Path(args.mirror))
+    text, table, n_datasets = generate_all(Path(args.mirror))
     current = CATALOG_PATH.read_text(encoding="utf-8") if CATALOG_PATH.exists() else ""
     readme = README_PATH.read_text(encoding="utf-8") if README_PATH.exists() else None
     if args.check:
@@ -264,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_text(CATALOG_PATH, text)
     if readme is not None:
         atomic_write_text(README_PATH, update_readme(readme, table))
-    print(f"wrote {CATALOG_PATH} ({len(load_specs()[0])} datasets)")
+    print(f"wrote {CATALOG_PATH} ({n_datasets} datasets)")
     return 0
 
 

@@ -351,6 +351,11 @@ class PredictionStream:
         return Prediction(mean=mean, std=std, method=self.method, calibrated=is_cal, samples=samples)
 
 
+#: file of a bundle folder listing the training-split SMILES, one per line (read by predict's
+#: applicability domain; bundles written before it existed simply have no domain)
+TRAINING_SMILES = "training_smiles.smi"
+
+
 def save_bundle(folder: str | os.PathLike, members: Sequence[MoleculeModel], meta: dict[str, Any]) -> Path:
     """Write ``bundle.json`` and ``member_{i}.pt`` into ``folder``.
 

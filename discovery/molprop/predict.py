@@ -219,9 +219,7 @@ def _frame(chunk: Any, pred: Any, tcols: list[str], ad: Any = None) -> Any:
         df[f"{col}_pred"] = pred.mean[:, j] if pred is not None else np.empty(0)
         df[f"{col}_std"] = pred.std[:, j] if pred is not None else np.empty(0)
     if ad is not None:
-        scores = ad.score(list(chunk.smiles))
-        for name in AD_COLUMNS:
-            df[name] = scores[name].to_numpy() if len(df) else np.empty(0)
+        ad.attach(df)
     return df
 
 
@@ -245,15 +243,22 @@ class _Domain:
         self.index = FingerprintIndex.from_smiles(training_smiles, on_error="report")
         self.threshold = float(threshold)
 
-    def score(self, smiles: list[str]) -> Any:
+    def attach(self, df: Any) -> None:
+        """Add the :data:`AD_COLUMNS` for ``df["smiles"]`` to ``df`` (in place)."""
         from ..screening import applicability_domain
 
-        return applicability_domain(smiles, self.index, threshold=self.threshold, kernel="numpy")
+        if not len(df):  # a chunk of invalid rows only
+            for name in AD_COLUMNS:
+                df[name] = np.empty(0)
+            return
+        scores = applicability_domain(list(df["smiles"]), self.index, threshold=self.threshold, kernel="numpy")
+        for name in AD_COLUMNS:
+            df[name] = scores[name].to_numpy()
 
 
 def _training_smiles(predictor: Any) -> list[str] | None:
     """Training-split SMILES saved beside a bundle (None for bundles written without them)."""
-    from .train import TRAINING_SMILES
+    from .bundle import TRAINING_SMILES
 
     folder = getattr(predictor, "path", None)
     if folder is None or not (Path(folder) / TRAINING_SMILES).is_file():
@@ -393,9 +398,7 @@ def predict(
         df = predictor.predict_smiles(data, mc_samples=mc_dropout, mc_p=mc_p, batch_size=batch_size)
         df.insert(1, "row", np.arange(1, len(df) + 1))
         if domain is not None:
-            scores = domain.score(list(df["smiles"]))
-            for name in AD_COLUMNS:
-                df[name] = scores[name].to_numpy()
+            domain.attach(df)
         if out is None:
             return df
         bad = df["error"] != ""

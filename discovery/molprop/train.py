@@ -690,17 +690,13 @@ def _prediction_frame(
     return df
 
 
-#: file of a bundle folder listing the training-split SMILES, one per line
-TRAINING_SMILES = "training_smiles.smi"
-
-
 def _write_outputs(out: Path, result: TrainResult, table: Any, path: Path | None, meta: dict[str, Any]) -> Path:
     import json
 
     from ..chem import save_split_json
     from ..fsutil import atomic_dir
     from ..provenance import build_manifest, write_manifest
-    from .bundle import _json_default, save_bundle
+    from .bundle import TRAINING_SMILES, _json_default, save_bundle
 
     t0 = time.perf_counter()
     with atomic_dir(out) as tmp:

@@ -54,9 +54,12 @@ def conda_env(wildcards):
 
 
 # ------------------------------------------------------------------ config
-def _explain(err):
-    """Readable lines for one jsonschema error: where, what, and what is allowed."""
-    where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+def _explain(err, prefix=""):
+    """Readable lines for one jsonschema error: where, what, and what is allowed.
+
+    ``prefix`` names the config section the validated instance sits in.
+    """
+    where = ".".join(str(p) for p in [prefix, *err.absolute_path] if p != "") or "(top level)"
     if err.validator == "additionalProperties":
         allowed = sorted(err.schema.get("properties", {}))
         given = err.instance if isinstance(err.instance, dict) else {}
@@ -68,13 +71,13 @@ def _explain(err):
         # keep the alternatives that accept this kind of value (drop "is not of type" noise)
         relevant = [e for e in err.context if e.validator != "type" or e.absolute_path != err.absolute_path]
         if relevant:
-            return [line for e in relevant for line in _explain(e)]
+            return [line for e in relevant for line in _explain(e, prefix)]
         kinds = " or ".join(str(s.get("type") or s.get("$ref", "?").rsplit("/", 1)[-1]) for s in err.validator_value)
         return [f"config {where}: {err.instance!r} is not valid; expected a {kinds}"]
     return [f"config {where}: {err.message}"]
 
 
-def _schema_errors(config, schema_file):
+def _schema_errors(config, schema_file, prefix=""):
     """One readable line per schema violation, in config order."""
     import jsonschema
     import yaml
@@ -83,7 +86,7 @@ def _schema_errors(config, schema_file):
         schema = yaml.safe_load(fh)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
-    return list(dict.fromkeys(line for err in errors for line in _explain(err)))
+    return list(dict.fromkeys(line for err in errors for line in _explain(err, prefix)))
 
 
 def _validate_against(config, schema_file, prefix=""):
@@ -91,10 +94,7 @@ def _validate_against(config, schema_file, prefix=""):
     try:
         validate(config, schema_file)
     except WorkflowError as err:
-        lines = _schema_errors(config, schema_file) or [str(err)]
-        if prefix:
-            lines = [line.replace("(top level)", prefix).replace(" in (top level)", f" in {prefix}") for line in lines]
-            lines = [line if prefix in line else f"{prefix}: {line}" for line in lines]
+        lines = _schema_errors(config, schema_file, prefix) or [f"{prefix}: {err}" if prefix else str(err)]
         raise WorkflowError("invalid workflow configuration:\n  " + "\n  ".join(lines)) from None
 
 
