@@ -79,14 +79,12 @@ class PyKEENScorer:
         from pykeen.training import SLCWATrainingLoop
         from pykeen.triples import TriplesFactory
 
-        from discovery.targets.models import all_triples, global_index
+        from discovery.targets.models import indexed_triples
 
         torch.manual_seed(seed)
         g = split.train_graph
         self.graph = g
-        self.off = global_index(g)
-        triples, self.rels = all_triples(g)
-        n_ent = sum(g.num_nodes(t) for t in g.node_types)
+        self.off, triples, self.rels, n_ent = indexed_triples(g)
         tf = TriplesFactory(
             mapped_triples=torch.from_numpy(triples).long(),
             entity_to_id={str(i): i for i in range(n_ent)},

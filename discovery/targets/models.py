@@ -112,9 +112,7 @@ class DistMultKGE:
         torch.manual_seed(seed)
         g = split.train_graph
         self.graph = g
-        self.off = global_index(g)
-        triples, self.rels = all_triples(g)
-        n_ent = sum(g.num_nodes(t) for t in g.node_types)
+        self.off, triples, self.rels, n_ent = indexed_triples(g)
         # type range of each relation's head and tail, for type-consistent corruption
         lo_h = torch.tensor([self.off[et[0]] for et in self.rels])
         n_h = torch.tensor([g.num_nodes(et[0]) for et in self.rels])
@@ -186,6 +184,13 @@ class DistMultKGE:
             n = self.graph.num_nodes(task.answer_type)
             c = self.ent.weight[self.off[task.answer_type]:self.off[task.answer_type] + n]
             return ((q * self.rel.weight[r]) @ c.T).numpy()
+
+
+
+def indexed_triples(kg: KnowledgeGraph) -> tuple[dict[str, int], np.ndarray, list[EdgeType], int]:
+    """What an embedding model trains on: type offsets, ``(E, 3)`` global triples, relations, entity count."""
+    triples, rels = all_triples(kg)
+    return global_index(kg), triples, rels, sum(kg.num_nodes(t) for t in kg.node_types)
 
 
 def _pathcount(**kw: Any):
