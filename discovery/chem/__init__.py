@@ -25,6 +25,11 @@ _EXPORTS: dict[str, str] = {
     "featurize": "featurize",
     "featurize_cached": "featurize",
     "features_cache_key": "featurize",
+    # descriptors
+    "DESCRIPTOR_SETS": "descriptors",
+    "DESCRIPTORS_VERSION": "descriptors",
+    "descriptor_names": "descriptors",
+    "mol_descriptors": "descriptors",
     # graphs
     "PackedGraphs": "graphs",
     "GraphBatch": "graphs",

@@ -99,6 +99,9 @@ class GraphBatch:
         ``[N]`` int64 graph id (``0 .. num_graphs - 1``) of each atom.
     num_graphs : int
         Number of molecules in the batch.
+    x_d : torch.Tensor or None
+        ``[num_graphs, D]`` float32 molecule-level descriptors, raw (see
+        :mod:`discovery.chem.descriptors`); ``None`` when the graphs carry none.
     """
 
     x: torch.Tensor
@@ -107,6 +110,7 @@ class GraphBatch:
     rev_edge_index: torch.Tensor
     batch: torch.Tensor
     num_graphs: int
+    x_d: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.num_graphs
@@ -120,6 +124,7 @@ class GraphBatch:
             rev_edge_index=self.rev_edge_index.to(device, non_blocking=non_blocking),
             batch=self.batch.to(device, non_blocking=non_blocking),
             num_graphs=self.num_graphs,
+            x_d=None if self.x_d is None else self.x_d.to(device, non_blocking=non_blocking),
         )
 
     def pin_memory(self) -> "GraphBatch":
@@ -131,6 +136,7 @@ class GraphBatch:
             rev_edge_index=self.rev_edge_index.pin_memory(),
             batch=self.batch.pin_memory(),
             num_graphs=self.num_graphs,
+            x_d=None if self.x_d is None else self.x_d.pin_memory(),
         )
 
     @property
@@ -214,9 +220,15 @@ class PackedGraphs:
         Version string of the featurizer that produced the features (kept on save).
     validate : bool, default True
         Check shapes, dtypes and pointer consistency.
+    mol_features : torch.Tensor, optional
+        ``[n_mols, D]`` float32 molecule-level descriptors (raw values, NaN
+        allowed), carried through :meth:`subset`, :meth:`collate` (as
+        ``GraphBatch.x_d``), :meth:`concat` and files; see :meth:`with_mol_features`.
     """
 
-    __slots__ = ("x", "edge_index", "edge_attr", "atom_ptr", "edge_ptr", "featurizer_version", "_atom_graph")
+    __slots__ = (
+        "x", "edge_index", "edge_attr", "atom_ptr", "edge_ptr", "featurizer_version", "_atom_graph", "mol_features",
+    )
 
     def __init__(
         self,
@@ -227,6 +239,7 @@ class PackedGraphs:
         edge_ptr: torch.Tensor,
         featurizer_version: str | None = None,
         validate: bool = True,
+        mol_features: torch.Tensor | None = None,
     ) -> None:
         self.x = x
         self.edge_index = edge_index
@@ -234,6 +247,7 @@ class PackedGraphs:
         self.atom_ptr = atom_ptr
         self.edge_ptr = edge_ptr
         self.featurizer_version = featurizer_version
+        self.mol_features = mol_features
         self._atom_graph: torch.Tensor | None = None
         if validate:
             self._validate()
@@ -258,6 +272,11 @@ class PackedGraphs:
                 raise ValueError(f"{name} must be non-decreasing")
         if ap.numel() != ep.numel():
             raise ValueError("atom_ptr and edge_ptr must have the same length")
+        md = self.mol_features
+        if md is not None and (md.dtype != torch.float32 or md.dim() != 2 or md.shape[0] != ap.numel() - 1):
+            raise ValueError(
+                f"mol_features must be a [n_mols={ap.numel() - 1}, D] float32 tensor, got {md.dtype} {tuple(md.shape)}"
+            )
         apn, epn = _np(ap), _np(ep)
         n_edges = np.diff(epn)
         if (n_edges % 2 != 0).any():
@@ -295,6 +314,27 @@ class PackedGraphs:
         return int(self.edge_attr.shape[1])
 
     @property
+    def mol_fdim(self) -> int:
+        """Number of molecule-level descriptors (0 without them)."""
+        return 0 if self.mol_features is None else int(self.mol_features.shape[1])
+
+    def with_mol_features(self, values: Any) -> "PackedGraphs":
+        """The same graphs carrying ``values`` (``[n_mols, D]``) as molecule-level descriptors."""
+        md = torch.as_tensor(np.asarray(values, dtype=np.float32))
+        if md.dim() != 2 or md.shape[0] != len(self):
+            raise ValueError(f"mol_features must have shape [n_mols={len(self)}, D], got {tuple(md.shape)}")
+        return PackedGraphs(
+            self.x, self.edge_index, self.edge_attr, self.atom_ptr, self.edge_ptr, self.featurizer_version,
+            validate=False, mol_features=md,
+        )
+
+    def _mol_features_at(self, idx: np.ndarray) -> torch.Tensor | None:
+        md = self.mol_features
+        if md is None:
+            return None
+        return md.index_select(0, torch.from_numpy(idx).to(md.device))
+
+    @property
     def num_atoms(self) -> torch.Tensor:
         """``[n_mols]`` int64 atoms per molecule."""
         return self.atom_ptr[1:] - self.atom_ptr[:-1]
@@ -326,6 +366,7 @@ class PackedGraphs:
             self.edge_ptr,
             self.featurizer_version,
             validate=False,
+            mol_features=None if self.mol_features is None else self.mol_features.to(device),
         )
 
     # ------------------------------------------------------------- access
@@ -377,6 +418,7 @@ class PackedGraphs:
                 edge_ptr=torch.from_numpy(new_eptr),
                 featurizer_version=self.featurizer_version,
                 validate=False,
+                mol_features=self._mol_features_at(idx),
             )
         ag = torch.from_numpy(agather).to(self.x.device)
         eg = torch.from_numpy(egather).to(self.x.device)
@@ -388,6 +430,7 @@ class PackedGraphs:
             edge_ptr=torch.from_numpy(new_eptr),
             featurizer_version=self.featurizer_version,
             validate=False,
+            mol_features=self._mol_features_at(idx),
         )
 
     def collate(self, indices: Any) -> GraphBatch:
@@ -409,7 +452,8 @@ class PackedGraphs:
         -------
         GraphBatch
             ``x [N, ATOM_FDIM]``, ``edge_index [2, E]`` (global), ``edge_attr [E, BOND_FDIM]``,
-            ``rev_edge_index [E]``, ``batch [N]``, ``num_graphs = B``.
+            ``rev_edge_index [E]``, ``batch [N]``, ``num_graphs = B``, and
+            ``x_d [B, D]`` when the graphs carry molecule-level descriptors.
         """
         idx = _as_index(indices, len(self))
         b = int(idx.size)
@@ -424,7 +468,9 @@ class PackedGraphs:
             x = torch.from_numpy(np.take(_np(self.x), agather, axis=0))
             edge_attr = torch.from_numpy(np.take(_np(self.edge_attr), egather, axis=0))
             edge_index = torch.from_numpy(np.take(_np(self.edge_index), egather, axis=1) + offsets)
-            return GraphBatch(x, edge_index, edge_attr, torch.from_numpy(rev), torch.from_numpy(batch), b)
+            return GraphBatch(
+                x, edge_index, edge_attr, torch.from_numpy(rev), torch.from_numpy(batch), b, self._mol_features_at(idx)
+            )
         dev = self.x.device
         eg = torch.from_numpy(egather).to(dev)
         return GraphBatch(
@@ -434,6 +480,7 @@ class PackedGraphs:
             rev_edge_index=torch.from_numpy(rev).to(dev),
             batch=torch.from_numpy(batch).to(dev),
             num_graphs=b,
+            x_d=self._mol_features_at(idx),
         )
 
     # ------------------------------------------------------------- combine
@@ -446,11 +493,13 @@ class PackedGraphs:
         versions = {p.featurizer_version for p in parts}
         if len(versions) > 1:
             raise ValueError(f"cannot concat graphs from different featurizer versions: {sorted(map(str, versions))}")
-        if len({(p.atom_fdim, p.bond_fdim) for p in parts}) > 1:
+        if len({(p.atom_fdim, p.bond_fdim, p.mol_fdim, p.mol_features is None) for p in parts}) > 1:
             raise ValueError("cannot concat graphs with different feature dimensions")
         if len(parts) == 1:
             p = parts[0]
-            return PackedGraphs(p.x, p.edge_index, p.edge_attr, p.atom_ptr, p.edge_ptr, p.featurizer_version, False)
+            return PackedGraphs(
+                p.x, p.edge_index, p.edge_attr, p.atom_ptr, p.edge_ptr, p.featurizer_version, False, p.mol_features
+            )
         aptrs, eptrs = [torch.zeros(1, dtype=torch.long)], [torch.zeros(1, dtype=torch.long)]
         a_off = e_off = 0
         for p in parts:
@@ -466,6 +515,7 @@ class PackedGraphs:
             edge_ptr=torch.cat(eptrs),
             featurizer_version=parts[0].featurizer_version,
             validate=False,
+            mol_features=None if parts[0].mol_features is None else torch.cat([p.mol_features for p in parts], 0),
         )
 
     # ------------------------------------------------------------- files
@@ -480,6 +530,7 @@ class PackedGraphs:
             "edge_attr": self.edge_attr.contiguous(),
             "atom_ptr": self.atom_ptr.contiguous(),
             "edge_ptr": self.edge_ptr.contiguous(),
+            **({} if self.mol_features is None else {"mol_features": self.mol_features.contiguous()}),
         }
 
     def save(self, path: str | os.PathLike) -> None:
@@ -515,6 +566,7 @@ class PackedGraphs:
             edge_ptr=state["edge_ptr"],
             featurizer_version=state.get("featurizer_version"),
             validate=validate,
+            mol_features=state.get("mol_features"),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -526,6 +578,8 @@ class PackedGraphs:
             and torch.equal(self.edge_index, other.edge_index)
             and torch.equal(self.x, other.x)
             and torch.equal(self.edge_attr, other.edge_attr)
+            and (self.mol_features is None) == (other.mol_features is None)
+            and (self.mol_features is None or torch.equal(self.mol_features.nan_to_num(), other.mol_features.nan_to_num()))
         )
 
     __hash__ = None  # type: ignore[assignment]

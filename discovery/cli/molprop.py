@@ -54,6 +54,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--ffn-hidden", type=int, default=300)
     p.add_argument("--ffn-layers", type=int, default=1)
     p.add_argument("--batch-norm", action="store_true", help="batch norm on the graph vector")
+    p.add_argument("--mol-features", choices=["physchem"], default=None,
+                   help="join RDKit molecule descriptors to the graph vector (physchem: 64 values; default: none)")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs; 0 = off")
     p.add_argument("--mc-dropout", type=int, default=0, metavar="T",
                    help="uncertainty from T MC-dropout samples per model (default 0: ensemble spread)")
@@ -149,6 +151,7 @@ def _train(args: argparse.Namespace) -> int:
         ffn_hidden=args.ffn_hidden,
         ffn_layers=args.ffn_layers,
         batch_norm=args.batch_norm,
+        mol_features=args.mol_features,
     )
     m = res.metrics
     out = res.out

@@ -208,6 +208,27 @@ class Predictor:
         return self.stream(batch_size=batch_size, mc_samples=mc_samples, mc_p=mc_p,
                            calibrated=calibrated, seed=seed)(graphs)
 
+    @property
+    def mol_features(self) -> str | None:
+        """Name of the molecule-level descriptor set the members read (``None``: graphs only)."""
+        spec = self.meta.get("featurizer", {}).get("mol_features") or {}
+        return spec.get("name")
+
+    def featurize(self, mols: Sequence[Any]) -> Any:
+        """Featurize parsed molecules the way this bundle's members were trained.
+
+        Graphs (:func:`discovery.chem.featurize`) plus, for models trained with
+        molecule-level descriptors, those descriptors.
+        """
+        from ..chem import featurize
+
+        graphs = featurize(mols)
+        if self.mol_features is not None:
+            from ..chem.descriptors import mol_descriptors
+
+            graphs = graphs.with_mol_features(mol_descriptors(mols, self.mol_features)[0])
+        return graphs
+
     def predict_smiles(self, smiles: Sequence[str], **kwargs: Any) -> Any:
         """Predict a list of SMILES.
 
@@ -228,7 +249,7 @@ class Predictor:
         """
         import pandas as pd
 
-        from ..chem import featurize, parse_smiles
+        from ..chem import parse_smiles
 
         smiles = [str(s) for s in smiles]
         mols, ok, errors = [], [], []
@@ -252,7 +273,7 @@ class Predictor:
         std = np.full((len(smiles), t), np.nan)
         method, calibrated = self.default_method(), False
         if mols:
-            pred = self.predict_graphs(featurize(mols), **kwargs)
+            pred = self.predict_graphs(self.featurize(mols), **kwargs)
             mean[ok], std[ok] = pred.mean, pred.std
             method, calibrated = pred.method, pred.calibrated
         df = pd.DataFrame({"smiles": smiles})
@@ -448,6 +469,15 @@ def _check_featurizer(spec: dict[str, Any], where: Path) -> None:
         "atom_fdim": int(getattr(chem, "ATOM_FDIM", spec.get("atom_fdim"))),
         "bond_fdim": int(getattr(chem, "BOND_FDIM", spec.get("bond_fdim"))),
     }
+    desc = spec.get("mol_features")
+    if desc:
+        from ..chem.descriptors import DESCRIPTOR_SETS, DESCRIPTORS_VERSION
+
+        name = desc.get("name")
+        known = name in DESCRIPTOR_SETS and list(DESCRIPTOR_SETS[name]) == list(desc.get("names", []))
+        spec = {**spec, "descriptor set": name, "descriptors version": desc.get("version")}
+        current["descriptor set"] = name if known else f"no set {name!r} with the same descriptors"
+        current["descriptors version"] = DESCRIPTORS_VERSION
     for key, now in current.items():
         if key in spec and str(spec[key]) != str(now):
             raise ModelFormatError(

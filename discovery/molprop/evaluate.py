@@ -62,7 +62,7 @@ def evaluate(
     InputError
         Unreadable data or missing columns.
     """
-    from ..chem import featurize, iter_molecules
+    from ..chem import iter_molecules
     from ..data import resolve
     from ..fsutil import atomic_write_text
     from .bundle import Predictor, _json_default, load_bundle
@@ -98,7 +98,7 @@ def evaluate(
         n_invalid += len(chunk.invalid)
         if not len(chunk):
             continue
-        pred = predictor.predict_graphs(featurize(chunk.mols), mc_samples=mc_dropout, mc_p=mc_p)
+        pred = predictor.predict_graphs(predictor.featurize(chunk.mols), mc_samples=mc_dropout, mc_p=mc_p)
         method, calibrated = pred.method, pred.calibrated
         ys.append(np.asarray(chunk.targets, dtype=np.float64).reshape(len(chunk), -1))
         means.append(pred.mean)

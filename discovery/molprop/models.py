@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Protocol
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -390,6 +391,8 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     "ffn_hidden": 300,
     "ffn_layers": 1,
     "batch_norm": False,
+    "mol_features": None,
+    "n_mol_features": 0,
 }
 
 TASK_TYPES = ("regression", "classification")
@@ -408,12 +411,22 @@ class MoleculeModel(nn.Module):
         Batch norm on the pooled graph vector (Chemprop's ``batch_norm``).
     hparams : dict, optional
         The dict this model was built from (kept for saving).
+    n_mol_features : int, default 0
+        Number D of molecule-level descriptors (``batch.x_d``, see
+        :mod:`discovery.chem.descriptors`) joined to the graph vector before
+        the head, as Chemprop's ``X_d``. They are standardized with the
+        training split's statistics (:attr:`feature_scaler`, set by
+        :meth:`fit_feature_scaler`), clipped to +-6 sd, and a missing value
+        (NaN) becomes 0, the training mean. The head's input is then ``d + D``.
 
     Shapes
     ------
     ``forward``: batch -> [B, n_tasks] standardized outputs (regression) or logits
     ``predict``: batch -> [B, n_tasks] original units (regression) or probabilities
     """
+
+    #: standardized descriptors are clipped to this many standard deviations
+    FEATURE_CLIP = 6.0
 
     def __init__(
         self,
@@ -423,6 +436,7 @@ class MoleculeModel(nn.Module):
         n_tasks: int,
         batch_norm: bool = False,
         hparams: dict[str, Any] | None = None,
+        n_mol_features: int = 0,
     ) -> None:
         super().__init__()
         if task_type not in TASK_TYPES:
@@ -433,11 +447,30 @@ class MoleculeModel(nn.Module):
         self.task_type = task_type
         self.n_tasks = n_tasks
         self.scaler = TargetScaler(n_tasks)
+        self.n_mol_features = int(n_mol_features)
+        self.feature_scaler = TargetScaler(self.n_mol_features) if self.n_mol_features else None
         self.hparams = dict(hparams or {})
 
+    def fit_feature_scaler(self, values: Any) -> None:
+        """Set the descriptor standardization from the training split's ``[n, D]`` values."""
+        if self.feature_scaler is None:
+            raise ValueError("this model takes no molecule-level descriptors")
+        self.feature_scaler.fit(np.asarray(values, dtype=np.float64))
+
     def fingerprint(self, g: BatchLike) -> Tensor:
-        """Learned graph vectors, shape [B, d]."""
-        return self.bn(self.encoder(g))
+        """Graph vectors, shape [B, d] (``[B, d + D]`` with molecule-level descriptors)."""
+        h = self.bn(self.encoder(g))
+        if self.feature_scaler is None:
+            return h
+        x_d = getattr(g, "x_d", None)
+        if x_d is None or x_d.shape[-1] != self.n_mol_features:
+            got = None if x_d is None else tuple(x_d.shape)
+            raise ValueError(
+                f"this model needs {self.n_mol_features} molecule-level descriptors "
+                f"({self.hparams.get('mol_features')!r}) with every batch, got {got}"
+            )
+        z = self.feature_scaler.transform(x_d).clamp(-self.FEATURE_CLIP, self.FEATURE_CLIP).nan_to_num(0.0)
+        return torch.cat((h, z), dim=1)
 
     def forward(self, g: BatchLike) -> Tensor:
         """Standardized predictions (regression) or logits (classification), shape [B, t]."""
@@ -468,5 +501,10 @@ def build_model(hparams: dict[str, Any]) -> MoleculeModel:
         raise ValueError(f"unknown model {name!r}; choose one of {sorted(ENCODERS)}")
     enc_cls = ENCODERS[name]
     encoder = enc_cls(int(hp["atom_fdim"]), int(hp["bond_fdim"]), **{k: hp[k] for k in enc_cls.hparam_names})
-    head = FFNHead(encoder.output_dim, int(hp["n_tasks"]), int(hp["ffn_hidden"]), int(hp["ffn_layers"]), float(hp["dropout"]))
-    return MoleculeModel(encoder, head, hp["task_type"], int(hp["n_tasks"]), bool(hp["batch_norm"]), hparams=hp)
+    n_d = int(hp.get("n_mol_features") or 0)
+    head = FFNHead(
+        encoder.output_dim + n_d, int(hp["n_tasks"]), int(hp["ffn_hidden"]), int(hp["ffn_layers"]), float(hp["dropout"])
+    )
+    return MoleculeModel(
+        encoder, head, hp["task_type"], int(hp["n_tasks"]), bool(hp["batch_norm"]), hparams=hp, n_mol_features=n_d
+    )

@@ -162,7 +162,6 @@ def iter_prediction_chunks(
         ``(MoleculeTable chunk, Prediction of its len(chunk) molecules or None when it has none,
         DataFrame of its rejected rows)``, in input order.
     """
-    from ..chem import featurize
     from ._memory import mmap_large_blocks, release_memory
 
     if int(batch_size) < 1:
@@ -178,7 +177,7 @@ def iter_prediction_chunks(
     buf_owner: list[tuple[_Pending, int]] = []
 
     def run_batch() -> None:
-        pred = stream(featurize(buf_mols))
+        pred = stream(predictor.featurize(buf_mols))
         lo = 0
         for entry, n in buf_owner:
             entry.parts.append(_slice_prediction(pred, lo, lo + n))

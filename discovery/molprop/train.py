@@ -42,7 +42,10 @@ __all__ = ["TrainResult", "train", "load_table", "HPARAM_KEYS"]
 log = logging.getLogger(__name__)
 
 #: model hyperparameters ``train(**hparams)`` accepts
-HPARAM_KEYS = ("hidden", "depth", "dropout", "aggregation", "bias", "timesteps", "ffn_hidden", "ffn_layers", "batch_norm")
+HPARAM_KEYS = (
+    "hidden", "depth", "dropout", "aggregation", "bias", "timesteps", "ffn_hidden", "ffn_layers", "batch_norm",
+    "mol_features",
+)
 
 
 @dataclass
@@ -256,6 +259,30 @@ def _accelerator() -> tuple[str, bool]:
     return mapping[dev], dev == "cpu"
 
 
+def _descriptors(table: Any, kind: str) -> np.ndarray:
+    """Molecule-level descriptors of every molecule of ``table`` (parsed again if the Mols are gone)."""
+    from ..chem.descriptors import mol_descriptors
+
+    mols = getattr(table, "mols", None)
+    if mols is None or len(mols) != len(table):
+        from rdkit import Chem
+
+        mols = [Chem.MolFromSmiles(s) for s in table.smiles]
+    values, n_failed = mol_descriptors(mols, kind)
+    if n_failed:
+        log.warning("%d descriptor values RDKit could not compute were set to the training mean", n_failed)
+    return values
+
+
+def _descriptor_spec(kind: str | None) -> dict[str, Any]:
+    """Bundle metadata of the molecule-level descriptors (empty without them)."""
+    if kind is None:
+        return {}
+    from ..chem.descriptors import DESCRIPTORS_VERSION, descriptor_names
+
+    return {"mol_features": {"name": kind, "version": DESCRIPTORS_VERSION, "names": list(descriptor_names(kind))}}
+
+
 def _fit_member(
     hp: dict[str, Any],
     seed: int,
@@ -280,6 +307,8 @@ def _fit_member(
 
     pl.seed_everything(seed, workers=False, verbose=False)
     model = build_model(hp)
+    if model.n_mol_features:
+        model.fit_feature_scaler(train_graphs.mol_features.numpy())
     regression = hp["task_type"] == "regression"
     if regression:
         model.scaler.fit(y_train)
@@ -437,6 +466,15 @@ def train(
         raise ConfigError(f"on_error must be 'report' or 'raise', got {on_error!r}")
     if mc_dropout < 0:
         raise ConfigError(f"mc_dropout must be >= 0, got {mc_dropout}")
+    mol_features = hparams.get("mol_features")
+    if mol_features is not None:
+        from ..chem.descriptors import DESCRIPTOR_SETS
+
+        if mol_features not in DESCRIPTOR_SETS:
+            raise ConfigError(
+                f"unknown molecule descriptor set {mol_features!r}; choose one of {sorted(DESCRIPTOR_SETS)}",
+                value=mol_features,
+            )
     if isinstance(target_cols, str):
         target_cols = [target_cols]
 
@@ -500,6 +538,8 @@ def train(
     # ---- features (once, cached by content)
     with timer("featurize"):
         graphs = featurize_cached(table.smiles, getattr(table, "mols", None), cache_dir=cache_dir)
+        if mol_features is not None:
+            graphs = graphs.with_mol_features(_descriptors(table, mol_features))
     if not _is_table(data):
         # split and features are made: the RDKit molecules we parsed (~18 kB each) are
         # not needed any more; a table handed in by the caller is left untouched
@@ -521,6 +561,7 @@ def train(
         "n_tasks": len(tcols),
         "atom_fdim": int(ATOM_FDIM),
         "bond_fdim": int(BOND_FDIM),
+        "n_mol_features": graphs.mol_fdim,
     }
     schedule = {"warmup_epochs": warmup_epochs, "init_lr": init_lr, "max_lr": max_lr, "final_lr": final_lr}
 
@@ -555,6 +596,7 @@ def train(
                 "version": str(FEATURIZER_VERSION),
                 "atom_fdim": int(ATOM_FDIM),
                 "bond_fdim": int(BOND_FDIM),
+                **_descriptor_spec(mol_features),
             },
             "calibration": {"method": uncertainty, "scale": [1.0] * len(tcols),
                             "mc_samples": int(mc_dropout), "mc_p": float(mc_p)},

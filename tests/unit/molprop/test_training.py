@@ -160,3 +160,51 @@ def test_column_and_kfold_splits(tmp_path, esol150):
         train(str(path), target_cols="logp", split="column", **small)
     folds = [train(str(path), target_cols="logp", split="kfold", fold=k, n_folds=3, **small).split.test for k in range(3)]
     assert sorted(np.concatenate(folds).tolist()) == list(range(60))
+
+
+def test_molecule_descriptors_train_save_and_predict(tmp_path, esol150):
+    from discovery.molprop import load_bundle
+
+    res = train(esol150, seed=0, mol_features="physchem", out=tmp_path / "run", **SMALL)
+    hp = res.predictor.members[0].hparams
+    assert hp["mol_features"] == "physchem" and hp["n_mol_features"] == 64
+    member = res.predictor.members[0]
+    # the head reads graph vector + descriptors; the scaler holds the training split's statistics
+    assert member.head[0][0].in_features == 32 + 64
+    from discovery.chem import mol_descriptors
+    from rdkit import Chem
+
+    train_mols = [Chem.MolFromSmiles(esol150.smiles[i]) for i in res.split.train]
+    want_mean = np.nanmean(mol_descriptors(train_mols)[0].astype(np.float64), axis=0)
+    np.testing.assert_allclose(member.feature_scaler.mean.numpy(), want_mean, rtol=1e-5, atol=1e-5)
+    # a saved model computes the descriptors itself when it predicts new molecules
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]
+    before = res.predictor.predict_smiles(smiles)["logp_pred"].to_numpy()
+    loaded = load_bundle(tmp_path / "run")
+    assert loaded.mol_features == "physchem"
+    np.testing.assert_array_equal(loaded.predict_smiles(smiles)["logp_pred"].to_numpy(), before)
+    # the descriptors matter: different values, different predictions
+    graphs = loaded.featurize([Chem.MolFromSmiles(s) for s in smiles])
+    shifted = graphs.with_mol_features(graphs.mol_features + 1.0)
+    assert not np.allclose(loaded.predict_graphs(shifted).mean, loaded.predict_graphs(graphs).mean)
+    # graphs without descriptors are refused with the reason
+    from discovery.chem import featurize
+
+    with pytest.raises(ValueError, match="needs 64 molecule-level descriptors"):
+        loaded.predict_graphs(featurize([Chem.MolFromSmiles(s) for s in smiles]))
+    # a bundle whose descriptors this version computes differently is refused on load
+    import json
+
+    from discovery.errors import ModelFormatError
+
+    spec_file = tmp_path / "run" / "model" / "bundle.json"
+    spec = json.loads(spec_file.read_text())
+    spec["featurizer"]["mol_features"]["version"] = "0"
+    spec_file.write_text(json.dumps(spec))
+    with pytest.raises(ModelFormatError, match="descriptors version '0'"):
+        load_bundle(tmp_path / "run")
+
+
+def test_unknown_descriptor_set_is_a_config_error(esol150):
+    with pytest.raises(ConfigError, match="unknown molecule descriptor set 'morgan'"):
+        train(esol150, mol_features="morgan", **SMALL)
