@@ -66,6 +66,20 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--on-error", choices=["report", "raise"], default="report")
     p.set_defaults(func=cmd_ingest)
 
+    p = sub.add_parser("fetch", help="search and fetch PubMed records live (NCBI E-utilities) into a corpus database",
+                       description="ESearch for --query (up to --retmax PMIDs) and/or the given --pmids, EFetch "
+                       "their PubMed XML and upsert the records into the DuckDB corpus, at NCBI's rate limit "
+                       "(3 requests/s, 10 with an API key). NCBI requires a contact email.")
+    p.add_argument("--db", required=True, help="DuckDB corpus file (created if missing)")
+    p.add_argument("--query", default=None, help="PubMed query, e.g. 'famotidine AND delirium'")
+    p.add_argument("--pmids", default="", help="comma-separated PMIDs to fetch as well")
+    p.add_argument("--retmax", type=int, default=100, help="most PMIDs taken from the search (default 100)")
+    p.add_argument("--email", default=None, help="contact email sent to NCBI (default: $NCBI_EMAIL)")
+    p.add_argument("--api-key", default=None, help="NCBI API key (default: $NCBI_API_KEY)")
+    p.add_argument("--base-url", default=None, help="E-utilities root (default NCBI's; a local mirror or test server)")
+    p.add_argument("--out", default=None, help="result folder (summary.json, pmids.txt, problems.tsv, manifest.json)")
+    p.set_defaults(func=cmd_fetch)
+
     p = sub.add_parser("extract", help="entities and relations with evidence sentences -> evidence.parquet",
                        description="Dictionary NER, then CID relations (rules or an LLM) and gene co-mentions, "
                        "each with a verbatim evidence sentence. Inputs: literature files or .duckdb corpora.")
@@ -114,6 +128,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from ..literature.pipeline import ingest
 
     s = ingest(args.paths, args.db, out=args.out, parquet=args.parquet, on_error=args.on_error)
+    for p in s.pop("problems"):
+        print(f"skipped: {p['file']} ({p['position']}): {p['reason']}", file=sys.stderr)
+    print(json.dumps(s, indent=2))
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from ..literature.pipeline import fetch_pubmed
+
+    pmids = [p.strip() for p in args.pmids.split(",") if p.strip()]
+    s = fetch_pubmed(args.db, query=args.query, pmids=pmids, email=args.email, api_key=args.api_key,
+                     retmax=args.retmax, base_url=args.base_url, out=args.out)
     for p in s.pop("problems"):
         print(f"skipped: {p['file']} ({p['position']}): {p['reason']}", file=sys.stderr)
     print(json.dumps(s, indent=2))

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from .documents import Document, Problem, ReadReport
 from .relations import EVIDENCE_COLUMNS, Evidence
 
@@ -60,6 +60,62 @@ def ingest(paths: Sequence[str | os.PathLike], db: str | os.PathLike, *, out: st
             write_manifest(tmp, build_manifest(kind="literature.ingest",
                                                inputs={f"input_{i}": p for i, p in enumerate(paths)},
                                                config={"db": str(db), "on_error": on_error},
+                                               timings=timer.timings, extra={"summary": summary}))
+    summary["problems"] = [p.as_dict() for p in report.problems]
+    return summary
+
+
+def fetch_pubmed(db: str | os.PathLike, *, query: str | None = None, pmids: Sequence[str] = (),
+                 email: str | None = None, api_key: str | None = None, retmax: int = 100,
+                 base_url: str | None = None, out: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Search and/or fetch PubMed records through E-utilities into the corpus database.
+
+    ``query`` is run through ESearch (up to ``retmax`` PMIDs), joined with the
+    explicit ``pmids``; the records are fetched with EFetch (PubMed XML) and
+    upserted like :func:`ingest` does. ``email`` and ``api_key`` default to the
+    ``NCBI_EMAIL`` and ``NCBI_API_KEY`` environment variables.
+
+    Returns the summary (pmids asked for, documents written, requests made, rows in store).
+    """
+    from ..fsutil import atomic_dir
+    from ..provenance import Timer, build_manifest, write_manifest
+    from .entrez import EUTILS, EntrezClient
+    from .store import CorpusStore
+
+    if not query and not pmids:
+        raise ConfigError("nothing to fetch", hint="give --query TEXT and/or --pmids ID,ID,...")
+    bad = [p for p in pmids if not str(p).isdigit()]
+    if bad:
+        raise InputError("a PMID must be a positive integer", value=bad[0], column="pmids")
+    email = email or os.environ.get("NCBI_EMAIL")
+    api_key = api_key or os.environ.get("NCBI_API_KEY") or None
+    timer = Timer()
+    report = ReadReport()
+    client = EntrezClient(email=email or "", api_key=api_key, base_url=base_url or EUTILS)
+    try:
+        with timer("search"):
+            found = client.search(query, retmax=retmax) if query else []
+        wanted = list(dict.fromkeys([*found, *(str(p) for p in pmids)]))
+        with timer("fetch"):
+            docs = client.fetch(wanted, report=report) if wanted else []
+    finally:
+        client.close()
+    with timer("store"), CorpusStore(db) as store:
+        written = store.upsert(docs)
+        total = store.count()
+    got = {d.pmid for d in docs}
+    summary = {"query": query, "found": len(found), "pmids": len(wanted), "written": written,
+               "missing": [p for p in wanted if p not in got], "requests": client.requests,
+               "rows_in_store": total, "db": str(db), **report.summary()}
+    if out:
+        with atomic_dir(out) as tmp:
+            (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
+            (tmp / "pmids.txt").write_text("".join(f"{p}\n" for p in wanted))
+            _write_problems(tmp, report.problems)
+            write_manifest(tmp, build_manifest(kind="literature.fetch", inputs={},
+                                               config={"db": str(db), "query": query, "pmids": list(pmids),
+                                                       "retmax": retmax, "base_url": base_url or EUTILS,
+                                                       "api_key": bool(api_key)},
                                                timings=timer.timings, extra={"summary": summary}))
     summary["problems"] = [p.as_dict() for p in report.problems]
     return summary

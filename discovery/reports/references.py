@@ -34,6 +34,16 @@ REFERENCES: dict[str, Reference] = {
         Reference("ecfp", "Rogers, D.; Hahn, M. Extended-Connectivity Fingerprints. J. Chem. Inf. Model. "
                   "2010, 50, 742-754.", doi="10.1021/ci100060z"),
         Reference("rdkit", "RDKit: Open-source cheminformatics software.", url="www.rdkit.org"),
+        Reference("crippen", "Wildman, S. A.; Crippen, G. M. Prediction of Physicochemical Parameters by Atomic "
+                  "Contributions. J. Chem. Inf. Comput. Sci. 1999, 39, 868-873.", doi="10.1021/ci990307l"),
+        Reference("tpsa", "Ertl, P.; Rohde, B.; Selzer, P. Fast Calculation of Molecular Polar Surface Area as a "
+                  "Sum of Fragment-Based Contributions and Its Application to the Prediction of Drug Transport "
+                  "Properties. J. Med. Chem. 2000, 43, 3714-3717.", doi="10.1021/jm000942e"),
+        Reference("labute-vsa", "Labute, P. A widely applicable set of descriptors. J. Mol. Graph. Model. 2000, "
+                  "18, 464-477.", doi="10.1016/S1093-3263(00)00068-1"),
+        Reference("kier-hall", "Hall, L. H.; Kier, L. B. The Molecular Connectivity Chi Indexes and Kappa Shape "
+                  "Indexes in Structure-Property Modeling. Reviews in Computational Chemistry 1991, 2, 367-422.",
+                  doi="10.1002/9780470125793.ch9"),
         Reference("pyg", "Fey, M.; Lenssen, J. E. Fast Graph Representation Learning with PyTorch Geometric. "
                   "ICLR Workshop on Representation Learning on Graphs and Manifolds 2019. arXiv:1903.02428."),
         Reference("pytorch", "Paszke, A. et al. PyTorch: An Imperative Style, High-Performance Deep Learning "

@@ -144,6 +144,13 @@ class MolpropRun:
         return None if v is None else str(v)
 
     @property
+    def mol_features(self) -> str | None:
+        """Molecule-level descriptor set joined to the graph vector (None: graphs only)."""
+        hp = self.r.config.get("hparams") if isinstance(self.r.config, dict) else None
+        v = hp.get("mol_features") if isinstance(hp, dict) else None
+        return None if v in (None, "") else str(v)
+
+    @property
     def ensemble(self) -> int | None:
         v = self._cfg("ensemble", "ensemble_size", "n_members")
         try:
@@ -806,7 +813,7 @@ def _config_line(g: Group) -> str:
         if key in cfg and cfg[key] not in (None, "", 0, False):
             bits.append(f"{label} {cfg[key]}")
     hp = cfg.get("hparams") if isinstance(cfg.get("hparams"), dict) else {}
-    for key in ("hidden", "depth", "dropout", "aggregation"):
+    for key in ("hidden", "depth", "dropout", "aggregation", "mol_features"):
         if key in hp and hp[key] is not None:
             bits.append(f"{key} {hp[key]}")
     return "; ".join(str(b) for b in bits)
@@ -901,6 +908,9 @@ def build_section(results: Sequence[ResultFolder], options: ReportOptions) -> Se
     if "mc_dropout" in unc:
         refs.append(ref("mcdropout"))
     refs.append(ref("uq-benchmark"))
+    descriptor_sets = sorted({r.mol_features for g in groups for r in g.runs if r.mol_features})
+    if descriptor_sets:
+        refs += [ref("crippen"), ref("tpsa"), ref("labute-vsa"), ref("kier-hall")]
     data_cites = []
     for g in groups:
         for dr in g.references:
@@ -925,6 +935,12 @@ def build_section(results: Sequence[ResultFolder], options: ReportOptions) -> Se
            + "; the predicted standard deviation was rescaled by one factor per target fitted on the validation set "
              "(Gaussian negative log-likelihood), and calibration is reported as miscalibration area and 90% interval "
              "coverage [@uq-benchmark]. " if unc else "")
+        + (f"Runs configured with mol_features {esc(', '.join(descriptor_sets))} also received 64 RDKit molecule "
+           "descriptors, standardized on the training split and joined to the learned graph vector before the "
+           "output network, as in the D-MPNN paper [@dmpnn]: Crippen logP and molar refractivity [@crippen], "
+           "topological polar surface area [@tpsa], Labute's surface area and VSA descriptors [@labute-vsa], "
+           "Kier-Hall connectivity and shape indices [@kier-hall], and counts (H-bond donors and acceptors, "
+           "rotatable bonds, rings, heteroatoms). " if descriptor_sets else "")
         + "Regression is scored by RMSE, MAE and R², classification by ROC-AUC and PR-AUC, on the held-out test set. "
         f"Applicability domain: maximum Tanimoto similarity of Morgan fingerprints (radius 2, 2048 bits) [@ecfp] to "
         f"the training set, flagged outside domain below {options.ad_threshold:g}."

@@ -85,3 +85,51 @@ def test_email_required_and_errors_are_clear(eutils):
         c.search("x")
     with pytest.raises(InputError, match="HTTP 404"):
         c._get("/einfo.fcgi", {})
+
+
+def _cli(*args: str, cwd, env: dict | None = None):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    e = {k: v for k, v in os.environ.items() if k not in ("NCBI_EMAIL", "NCBI_API_KEY")}
+    e.update({"PYTHONPATH": str(repo), **(env or {})})
+    return subprocess.run([sys.executable, "-m", "discovery", "literature", *args], cwd=cwd, env=e,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_fetch_search_into_corpus_idempotent(eutils, tmp_path):
+    url, seen = eutils
+    args = ("fetch", "--db", "corpus.duckdb", "--query", "cryopreservation", "--retmax", "5", "--base-url", url)
+    r = _cli(*args, "--out", "run1", cwd=tmp_path, env={"NCBI_EMAIL": "me@lab.org"})
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert (s["found"], s["pmids"], s["written"], s["rows_in_store"], s["missing"]) == (2, 2, 2, 2, [])
+    assert (tmp_path / "run1" / "pmids.txt").read_text().split() == ["11748933", "11700088"]
+    manifest = json.loads((tmp_path / "run1" / "manifest.json").read_text())
+    assert manifest["kind"] == "literature.fetch" and manifest["config"]["query"] == "cryopreservation"
+    from discovery.literature.store import CorpusStore
+
+    with CorpusStore(tmp_path / "corpus.duckdb", read_only=True) as store:
+        doc = store.get("11748933")
+        assert doc is not None and doc.title and doc.source == "efetch:11748933"
+    # fetching again (search + explicit PMID) updates, never duplicates; the email comes from the flag
+    r = _cli(*args, "--pmids", "11748933", "--email", "me@lab.org", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert (s["pmids"], s["rows_in_store"]) == (2, 2)
+    assert seen[-1][1]["email"] == "me@lab.org"
+
+
+def test_cli_fetch_bad_input(eutils, tmp_path):
+    url, _ = eutils
+    r = _cli("fetch", "--db", "c.duckdb", "--base-url", url, "--email", "me@lab.org", cwd=tmp_path)
+    assert r.returncode == 2 and "nothing to fetch" in r.stderr
+    r = _cli("fetch", "--db", "c.duckdb", "--pmids", "123,abc", "--email", "me@lab.org", "--base-url", url,
+             cwd=tmp_path)
+    assert r.returncode == 2 and "abc" in r.stderr and "PMID" in r.stderr
+    r = _cli("fetch", "--db", "c.duckdb", "--pmids", "123", "--base-url", url, cwd=tmp_path)
+    assert r.returncode == 2 and "contact email" in r.stderr
+    assert not (tmp_path / "c.duckdb").exists()

@@ -101,6 +101,7 @@ def make_molprop_run(
     n_invalid: int = 1,
     drop_keys: tuple[str, ...] = (),
     n_targets: int = 1,
+    mol_features: str | None = None,
 ) -> Path:
     """Write one ``molprop.train`` result folder to ``out`` and return it.
 
@@ -237,7 +238,7 @@ def make_molprop_run(
     config = {"data": dataset, "smiles_col": smiles_col, "target_cols": targets, "task_type": task,
               "split": "random", "sizes": [0.8, 0.1, 0.1], "seed": seed, "ensemble": ensemble, "model": model,
               "epochs": epochs, "batch_size": 64, "hparams": {"hidden": 300, "depth": 3, "dropout": 0.0,
-                                                               "aggregation": "norm"}}
+                                                               "aggregation": "norm", "mol_features": mol_features}}
     manifest = build_manifest(kind="molprop.train", inputs={"data": path}, config=config, seed=seed,
                               timings={"train": 12.3})
     manifest["command"] = ["discovery", "molprop", "train", "--data", dataset, "--seed", str(seed), "--out", str(out)]

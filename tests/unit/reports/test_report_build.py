@@ -149,6 +149,18 @@ def test_methods_and_references(built):
     assert "outside domain below 0.3" in methods
 
 
+def test_descriptor_runs_are_described_and_cited(tmp_path):
+    plain = build_report([make_molprop_run(tmp_path / "plain")], title="t")
+    assert "mol_features" not in _text(_section(plain.html, "methods")) and "Crippen" not in plain.html
+    run = make_molprop_run(tmp_path / "desc", mol_features="physchem")
+    page = build_report([run], title="t").html
+    methods, refs = _text(_section(page, "methods")), _text(_section(page, "references"))
+    assert "mol_features physchem also received 64 RDKit molecule descriptors" in methods
+    for doi in ("10.1021/ci990307l", "10.1021/jm000942e", "10.1016/S1093-3263(00)00068-1"):
+        assert doi in refs, doi
+    assert "mol_features physchem" in _text(_section(page, "molprop"))
+
+
 def test_applicability_domain_rule_and_flags(runs_root):
     page = _text(build_report([runs_root / "esol-s0"]).html)
     assert "maximum Tanimoto similarity" in page and "below 0.3" in page and "radius 2, 2048 bits" in page
