@@ -115,7 +115,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--xi", type=float, default=0.0, help="EI margin in target units")
     p.add_argument("--max-sim", type=float, default=0.9, help="max Tanimoto between two picks (default 0.9)")
     p.add_argument("--pool", type=int, help="candidates kept for batch building (default max(2000, 20*budget))")
-    p.add_argument("--kernel", default="minmax", help="GP kernel: minmax (counts, default) or tanimoto (binary)")
+    p.add_argument("--kernel", default="minmax",
+                   help="GP kernel: minmax (counts, default), tanimoto (binary) or minmax+physchem "
+                        "(MinMax mixed with a kernel on 64 RDKit descriptors, mix chosen by marginal likelihood)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--smiles-col", help="SMILES column of TRAIN and LIBRARY files")
     p.add_argument("--include-measured", action="store_true",

@@ -216,7 +216,7 @@ def select_batch(
     if train_fps is None:
         from discovery.screening.fingerprints import pack_bits
 
-        train_fps = pack_bits(gp.X > 0)
+        train_fps = pack_bits(gp.counts > 0)
     near = _tanimoto_rows(library_fps[pos], train_fps)
     nsim = near.max(1)
     nidx = near.argmax(1)

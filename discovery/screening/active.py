@@ -61,7 +61,7 @@ def simulate_active_learning(
 
     from discovery.screening.acquisition import select_batch
     from discovery.screening.fingerprints import FingerprintSpec, pack_bits
-    from discovery.screening.gp import KERNELS, features, fit_gp
+    from discovery.screening.gp import KERNEL_DESCRIPTORS, KERNELS, GPFeatures, features, fit_gp
 
     smiles = list(smiles)
     y = np.asarray(y, dtype=np.float64)
@@ -69,8 +69,8 @@ def simulate_active_learning(
     if n < n_init + batch * rounds:
         raise InputError(f"{n} molecules are too few for {n_init} + {rounds} x {batch}")
     spec = FingerprintSpec()
-    X = features(smiles, spec, KERNELS[kernel])
-    fps = pack_bits(X > 0)
+    X = features(smiles, spec, KERNELS[kernel], descriptors=KERNEL_DESCRIPTORS.get(kernel))
+    fps = pack_bits((X.counts if isinstance(X, GPFeatures) else X) > 0)
     sign = 1.0 if maximize else -1.0
     best_possible = float(np.max(sign * y) * sign)
     start = np.random.default_rng(seed).choice(n, n_init, replace=False)

@@ -23,6 +23,17 @@ squares it is maximised over ``log s2, log noise`` by L-BFGS (analytic
 gradient) from several starts. Cost: one ``n x n`` eigendecomposition
 (``O(n^3)``; about a minute for 10,000 molecules on one CPU core).
 
+Descriptor kernel (``kernel="minmax+physchem"``): the Gram matrix becomes
+``(1 - w) T + w R`` with ``R = exp(-|z - z'|^2 / (2 l m))`` a squared-exponential
+kernel on the 64 RDKit ``physchem`` descriptors (:mod:`discovery.chem.descriptors`),
+standardised with the training molecules' mean and sd and clipped to +-6
+(``m``: median squared distance between training molecules). The mixing
+weight ``w`` in {0, 1/4, 1/2, 3/4, 1} and the length-scale factor ``l`` in
+{1/4, 1/2, 1, 2} are chosen by the marginal likelihood (one
+eigendecomposition per pair; above 2,000 molecules the pair is chosen on a
+seeded random subset of 2,000 and the model refitted once on all). ``w = 0``
+is the plain MinMax GP, so the choice can only raise the likelihood.
+
 Prediction: mean ``c + k*^T K^-1 (y - c)`` and variance
 ``s2 - k*^T K^-1 k* + noise`` (the predictive variance of a new *measurement*,
 which is what a 90 % interval should cover). Above ``max_exact`` training
@@ -44,7 +55,7 @@ import numpy as np
 from discovery.errors import InputError
 from discovery.screening.fingerprints import FingerprintSpec, unpack_bits
 
-__all__ = ["KERNELS", "TanimotoGP", "features", "fit_gp", "minmax_kernel"]
+__all__ = ["KERNELS", "KERNEL_DESCRIPTORS", "GPFeatures", "TanimotoGP", "features", "fit_gp", "minmax_kernel"]
 
 log = logging.getLogger(__name__)
 
@@ -52,25 +63,69 @@ _Z90 = 1.6448536269514722
 
 
 #: kernel name -> count cap (1 = binary Tanimoto)
-KERNELS: dict[str, int] = {"minmax": 8, "tanimoto": 1}
+KERNELS: dict[str, int] = {"minmax": 8, "tanimoto": 1, "minmax+physchem": 8}
+#: kernel name -> molecule descriptor set mixed into the kernel (see the module docstring)
+KERNEL_DESCRIPTORS: dict[str, str] = {"minmax+physchem": "physchem"}
+
+_MIX_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+_LENGTH_FACTORS = (0.25, 0.5, 1.0, 2.0)
+_SELECT_MAX = 2000
 
 
-def features(smiles: Sequence[str], spec: FingerprintSpec | None = None, cap: int = 8) -> np.ndarray:
+@dataclass
+class GPFeatures:
+    """Count fingerprints plus molecule descriptors, indexable by rows like an array.
+
+    ``counts`` is ``[n, nbits]`` uint8, ``desc`` ``[n, D]`` float64 raw descriptor
+    values (NaN where RDKit could not compute one).
+    """
+
+    counts: np.ndarray
+    desc: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.counts.shape[0])
+
+    def __getitem__(self, rows: Any) -> "GPFeatures":
+        return GPFeatures(self.counts[rows], self.desc[rows])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.counts.shape
+
+
+def features(smiles: Sequence[str], spec: FingerprintSpec | None = None, cap: int = 8,
+             descriptors: str | None = None) -> Any:
     """Morgan count features ``[n, nbits]`` uint8, clipped at ``cap`` (``cap=1``: binary).
 
-    Every SMILES must be valid (:class:`~discovery.errors.InputError` names the first bad one).
+    With ``descriptors`` (a set of :mod:`discovery.chem.descriptors`) a
+    :class:`GPFeatures` holding both. Every SMILES must be valid
+    (:class:`~discovery.errors.InputError` names the first bad one).
     """
     from discovery.chem.io import parse_smiles
 
     spec = spec or FingerprintSpec()
     gen = spec.generator()
     out = np.zeros((len(smiles), spec.nbits), dtype=np.uint8)
+    mols = []
     for i, s in enumerate(smiles):
         mol, why = parse_smiles(s)
         if mol is None:
             raise InputError(f"invalid SMILES: {why}", row=i + 1, value=s)
         out[i] = np.minimum(gen.GetCountFingerprintAsNumPy(mol), cap)
-    return out
+        if descriptors is not None:
+            mols.append(mol)
+    if descriptors is None:
+        return out
+    from discovery.chem.descriptors import mol_descriptors
+
+    return GPFeatures(out, mol_descriptors(mols, descriptors)[0].astype(np.float64))
+
+
+def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``[n, m]`` squared Euclidean distances (non-negative)."""
+    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
+    return np.maximum(d, 0.0)
 
 
 def minmax_kernel(a: np.ndarray, b: np.ndarray, block: int = 4096) -> np.ndarray:
@@ -158,7 +213,8 @@ class TanimotoGP:
     X : np.ndarray
         ``[n, nbits]`` uint8 training count features (the subset used, above ``max_exact``).
     kernel : str
-        ``"minmax"`` (counts) or ``"tanimoto"`` (binary).
+        ``"minmax"`` (counts), ``"tanimoto"`` (binary) or ``"minmax+physchem"``
+        (MinMax mixed with a descriptor kernel; ``X`` is then :class:`GPFeatures`).
     s2, noise, c : float
         Signal variance, noise variance and constant mean, in standardised units.
     y_mean, y_std : float
@@ -181,13 +237,29 @@ class TanimotoGP:
     alpha: np.ndarray = field(repr=False)
     y: np.ndarray = field(repr=False)
     info: dict[str, Any] = field(default_factory=dict)
+    #: descriptor kernel: training mean and sd of the raw descriptors, mixing weight w, 2 l m
+    desc_mean: np.ndarray | None = field(default=None, repr=False)
+    desc_std: np.ndarray | None = field(default=None, repr=False)
+    mix: float = 0.0
+    length2: float = 1.0
 
     @property
     def n_train(self) -> int:
         return int(self.X.shape[0])
 
-    def _proj(self, Xq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        Kq = self.s2 * minmax_kernel(Xq, self.X)  # [m, n]
+    @property
+    def counts(self) -> np.ndarray:
+        """``[n, nbits]`` count fingerprints of the training molecules (without descriptors)."""
+        return self.X.counts if isinstance(self.X, GPFeatures) else self.X
+
+    def _kernel(self, a: Any, b: Any) -> np.ndarray:
+        """Unscaled kernel matrix between two feature sets of this model (``[len(a), len(b)]``)."""
+        if self.desc_mean is None:
+            return minmax_kernel(a, b)
+        return _mixed_kernel(a, b, self.desc_mean, self.desc_std, self.mix, self.length2)
+
+    def _proj(self, Xq: Any) -> tuple[np.ndarray, np.ndarray]:
+        Kq = self.s2 * self._kernel(Xq, self.X)  # [m, n]
         return Kq, Kq @ self.V  # [m, n] in the eigenbasis
 
     def predict(self, Xq: np.ndarray | Sequence[str], *, return_cov: bool = False,
@@ -224,7 +296,7 @@ class TanimotoGP:
         out = (mean * self.y_std + self.y_mean, std * self.y_std)
         if return_cov:
             A = np.concatenate(projs) if projs else np.zeros((0, self.n_train))
-            Kqq = self.s2 * minmax_kernel(Xq, Xq)
+            Kqq = self.s2 * self._kernel(Xq, Xq)
             cov = Kqq - (A / d) @ A.T
             out = out + (cov * self.y_std ** 2,)
         return out
@@ -237,25 +309,75 @@ class TanimotoGP:
         z = norm.ppf(0.5 + level / 2)
         return mu - z * sd, mu + z * sd
 
-    def featurize(self, X: Any) -> np.ndarray:
-        """Features of this model's kernel: SMILES -> ``[m, nbits]`` uint8 (arrays pass through)."""
+    def featurize(self, X: Any) -> Any:
+        """Features of this model's kernel: SMILES -> ``[m, nbits]`` uint8 or :class:`GPFeatures` (features pass through)."""
         return _as_features(X, self.spec, self.kernel)
 
     def to_dict(self) -> dict[str, Any]:
         """Hyperparameters and diagnostics (JSON-friendly)."""
-        return {"kernel": self.kernel, "signal_variance": self.s2 * self.y_std ** 2,
+        mixed = {} if self.desc_mean is None else {"descriptor_weight": self.mix, "descriptor_length2": self.length2}
+        return {"kernel": self.kernel, **mixed, "signal_variance": self.s2 * self.y_std ** 2,
                 "noise_variance": self.noise * self.y_std ** 2, "constant_mean": self.c * self.y_std + self.y_mean,
                 "standardised": {"s2": self.s2, "noise": self.noise, "c": self.c},
                 "y_mean": self.y_mean, "y_std": self.y_std, "fingerprint": self.spec.to_dict(), **self.info}
 
 
-def _as_features(X: Any, spec: FingerprintSpec, kernel: str) -> np.ndarray:
+def _standardize(raw: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    return np.nan_to_num(np.clip((raw - mean) / std, -6.0, 6.0))
+
+
+def _mixed_kernel(a: GPFeatures, b: GPFeatures, mean: np.ndarray, std: np.ndarray, w: float,
+                  length2: float) -> np.ndarray:
+    """``(1 - w) MinMax(a, b) + w exp(-|za - zb|^2 / length2)`` (see the module docstring)."""
+    out = 0.0
+    if w < 1.0:
+        out = (1.0 - w) * minmax_kernel(a.counts, b.counts)
+    if w > 0.0:
+        d2 = _sq_dists(_standardize(a.desc, mean, std), _standardize(b.desc, mean, std))
+        out = out + w * np.exp(-d2 / length2)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _as_features(X: Any, spec: FingerprintSpec, kernel: str) -> Any:
     cap = KERNELS[kernel]
+    desc = KERNEL_DESCRIPTORS.get(kernel)
+    if desc is not None:
+        if isinstance(X, GPFeatures):
+            return GPFeatures(np.minimum(X.counts, cap).astype(np.uint8), X.desc)
+        if isinstance(X, np.ndarray):
+            raise InputError(f"the {kernel!r} kernel needs SMILES or GPFeatures (descriptors), not a bare array")
+        return features(list(X), spec, cap, descriptors=desc)
+    if isinstance(X, GPFeatures):
+        X = X.counts
     if isinstance(X, np.ndarray) and X.dtype == np.uint64:  # packed binary fingerprints
         return unpack_bits(X, X.shape[1] * 64)
     if isinstance(X, np.ndarray) and X.ndim == 2 and np.issubdtype(X.dtype, np.integer):
         return np.minimum(X, cap).astype(np.uint8)
     return features(list(X), spec, cap)
+
+
+def _maximize_lml(K: np.ndarray, z: np.ndarray, n_restarts: int) -> tuple[Any, ...]:
+    """Eigendecompose ``K`` (overwritten) and maximise the marginal likelihood of ``(s2, noise)``.
+
+    Returns ``(lam, V, V^T z, V^T 1, scipy result)``; ``result.fun`` is the negative
+    log marginal likelihood per point.
+    """
+    from scipy.linalg import eigh
+    from scipy.optimize import minimize
+
+    # float64 LAPACK (dsyevr: small workspace; K's memory is reused); K is symmetric positive semi-definite
+    lam, V = eigh(K, overwrite_a=True, check_finite=False, driver="evr")
+    lam = np.maximum(lam, 0.0)
+    ty = V.T @ z
+    t1 = V.T @ np.ones_like(z)
+    best = None
+    for frac in np.linspace(0.05, 0.8, max(1, int(n_restarts))):
+        x0 = np.log([1.0 - frac + 1e-3, frac])
+        res = minimize(_neg_lml, x0, args=(lam, ty, t1), jac=True, method="L-BFGS-B",
+                       bounds=[(-9.0, 6.0), (-12.0, 3.0)])
+        if best is None or res.fun < best.fun:
+            best = res
+    return lam, V, ty, t1, best
 
 
 def fit_gp(
@@ -279,8 +401,10 @@ def fit_gp(
         ``[n]`` float targets (no NaN).
     spec : FingerprintSpec, optional
         Fingerprint of SMILES inputs (default Morgan radius 2, 2048 bits).
-    kernel : {"minmax", "tanimoto"}
-        MinMax on count fingerprints (default) or Tanimoto on binary ones.
+    kernel : {"minmax", "tanimoto", "minmax+physchem"}
+        MinMax on count fingerprints (default), Tanimoto on binary ones, or
+        MinMax mixed with a kernel on RDKit descriptors (``X``: SMILES or
+        :class:`GPFeatures`; weight and length scale by marginal likelihood).
     max_exact : int
         Above this many molecules fit on a MaxMin subset of this size (see module docstring).
     seed : int
@@ -292,8 +416,6 @@ def fit_gp(
     -------
     TanimotoGP
     """
-    from scipy.optimize import minimize
-
     t0 = time.perf_counter()
     spec = spec or FingerprintSpec()
     if kernel not in KERNELS:
@@ -313,40 +435,57 @@ def fit_gp(
         raise InputError("target values must be finite numbers", row=bad + 1, value=y[bad])
     n_all = len(y)
     approx = None
+    mixed = isinstance(Xp, GPFeatures)
+    counts = Xp.counts if mixed else Xp
     if n_all > max_exact:
         from discovery.screening.diversity import maxmin_pick
 
         from discovery.screening.fingerprints import pack_bits
 
-        sub = np.sort(maxmin_pick(pack_bits(Xp > 0), max_exact, seed=seed).positions)
+        sub = np.sort(maxmin_pick(pack_bits(counts > 0), max_exact, seed=seed).positions)
         Xp, y = Xp[sub], y[sub]
+        counts = Xp.counts if mixed else Xp
         approx = f"subset of data: {max_exact} of {n_all} molecules chosen by MaxMin"
     y_mean, y_std = float(y.mean()), float(y.std()) or 1.0
     z = (y - y_mean) / y_std
-    T = minmax_kernel(Xp, Xp)
+    T = minmax_kernel(counts, counts)
+    mix_info: dict[str, Any] = {}
+    d_mean = d_std = None
+    mix, length2 = 0.0, 1.0
+    if mixed:
+        d_mean = np.nanmean(Xp.desc, axis=0)
+        d_std = np.nanstd(Xp.desc, axis=0)
+        d_mean, d_std = np.nan_to_num(d_mean), np.where(np.nan_to_num(d_std) > 0, np.nan_to_num(d_std), 1.0)
+        Z = _standardize(Xp.desc, d_mean, d_std)
+        D2 = _sq_dists(Z, Z)
+        off = D2[np.triu_indices(len(Z), 1)]
+        med = float(np.median(off[off > 0])) if (off > 0).any() else 1.0
+        sel = np.arange(len(z))
+        if len(sel) > _SELECT_MAX:
+            sel = np.sort(np.random.default_rng(seed).choice(len(z), _SELECT_MAX, replace=False))
+        Ts, D2s, zs = T[np.ix_(sel, sel)], D2[np.ix_(sel, sel)], z[sel]
+        grid = []
+        for w in _MIX_WEIGHTS:
+            for lf in (_LENGTH_FACTORS if w > 0 else (1.0,)):
+                K = (1.0 - w) * Ts + w * np.exp(-D2s / (2.0 * lf * med))
+                grid.append((_maximize_lml(K, zs, n_restarts)[-1].fun, w, lf))
+        _, mix, lf = min(grid)
+        length2 = 2.0 * lf * med
+        mix_info = {"descriptor_weight": mix, "descriptor_length_factor": lf,
+                    "descriptor_grid_on": int(len(sel)), "descriptor_set": KERNEL_DESCRIPTORS[kernel]}
+        if mix > 0:
+            T = (1.0 - mix) * T + mix * np.exp(-D2 / length2)
+        del D2, Ts, D2s
     t_kernel = time.perf_counter() - t0
-    from scipy.linalg import eigh
-
-    # float64 LAPACK (dsyevr: small workspace; T's memory is reused); T is symmetric positive semi-definite
-    lam, V = eigh(T, overwrite_a=True, check_finite=False, driver="evr")
-    lam = np.maximum(lam, 0.0)
+    lam, V, ty, t1, best = _maximize_lml(T, z, n_restarts)
     del T
-    ty = V.T @ z
-    t1 = V.T @ np.ones_like(z)
-    best = None
-    for frac in np.linspace(0.05, 0.8, max(1, int(n_restarts))):
-        x0 = np.log([1.0 - frac + 1e-3, frac])
-        res = minimize(_neg_lml, x0, args=(lam, ty, t1), jac=True, method="L-BFGS-B",
-                       bounds=[(-9.0, 6.0), (-12.0, 3.0)])
-        if best is None or res.fun < best.fun:
-            best = res
     s2, noise = float(np.exp(best.x[0])), float(np.exp(best.x[1]))
     d = s2 * lam + noise
     c = float(np.sum(t1 * ty / d) / np.sum(t1 * t1 / d))
     alpha_eig = (ty - c * t1) / d  # V^T K^-1 (z - c) ... in the eigenbasis
     seconds = time.perf_counter() - t0
-    info = {"n_train": n_all, "n_used": int(len(y)), "approximation": approx,
+    info = {"n_train": n_all, "n_used": int(len(y)), "approximation": approx, **mix_info,
             "log_marginal_likelihood": float(-best.fun * len(y)), "optimizer_converged": bool(best.success),
             "seconds": round(seconds, 3), "seconds_kernel": round(t_kernel, 3)}
     return TanimotoGP(X=Xp, spec=spec, kernel=kernel, s2=s2, noise=noise, c=c, y_mean=y_mean, y_std=y_std, V=V, lam=lam,
-                      alpha=alpha_eig, y=y, info=info)
+                      alpha=alpha_eig, y=y, info=info, desc_mean=d_mean, desc_std=d_std, mix=mix, length2=length2)

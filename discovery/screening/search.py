@@ -556,6 +556,7 @@ def topk_search(
             if needed(batches[j], b):  # the k-th score may have risen since
                 visit(batches[j], b, (bfp, bpc, bpos, prepared))
         _progress(progress, b + 1, len(starts), t0)
+    _drop_mapped_rows(lib.fps, 0, n)  # pages the kernel mapped around blocks that BitBound skipped
     if progress:
         print(file=sys.stderr)
     scores = np.full((Q, k), np.nan)
@@ -567,8 +568,49 @@ def topk_search(
 
 
 def _load(lib: FingerprintIndex, s: int, e: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (np.ascontiguousarray(lib.fps[s:e], dtype=np.uint64), np.asarray(lib.popcounts[s:e], dtype=np.int64),
-            np.asarray(lib.positions[s:e], dtype=np.int64))
+    """Copy rows ``s:e`` of the library; for a memory-mapped index drop the mapped pages after copying."""
+    fps = np.array(lib.fps[s:e], dtype=np.uint64, order="C", copy=True)
+    _drop_mapped_rows(lib.fps, s, e)
+    return fps, np.asarray(lib.popcounts[s:e], dtype=np.int64), np.asarray(lib.positions[s:e], dtype=np.int64)
+
+
+def _libc_madvise() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        fn = ctypes.CDLL("libc.so.6", use_errno=True).madvise
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_MADVISE = _libc_madvise()
+_MADV_DONTNEED = 4  # Linux: drop the pages from this process; a file-backed map re-reads them from the page cache
+
+
+def _drop_mapped_rows(arr: np.ndarray, s: int, e: int) -> None:
+    """Release the resident pages of rows ``s:e`` of a read-only memory-mapped array.
+
+    A search reads every block of the library once and copies it, so without
+    this the whole mapped file would end up in the process's resident set
+    (peak RSS = the packed fingerprints); with it only the block being searched
+    is resident (plus the few pages the kernel maps around each fault, which
+    a final call over the whole array releases). The pages stay in the OS page cache, so a later search reads
+    them from memory, not disk. A no-op for in-memory arrays and off Linux.
+    """
+    if _MADVISE is None or not isinstance(arr, np.memmap) or e <= s or arr.flags.writeable:
+        return
+    import mmap
+
+    row = arr.strides[0]
+    start, end = arr.ctypes.data + s * row, arr.ctypes.data + e * row
+    page = mmap.PAGESIZE
+    a0, a1 = (start // page) * page, -(-end // page) * page
+    _MADVISE(a0, a1 - a0, _MADV_DONTNEED)
 
 
 # ----------------------------------------------------------------------------- threshold
@@ -625,6 +667,7 @@ def threshold_search(
             stats.pairs_computed += len(sel) * (e - s)
             stats.blocks_computed += 1
         _progress(progress, b + 1, len(starts), t0)
+    _drop_mapped_rows(lib.fps, 0, n)  # pages the kernel mapped around blocks that BitBound skipped
     if progress:
         print(file=sys.stderr)
     qa = np.concatenate(out_q).astype(np.int64) if out_q else np.zeros(0, np.int64)

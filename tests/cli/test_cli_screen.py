@@ -94,6 +94,16 @@ def test_select_writes_batch_with_reasons(run, files, tmp_path):
     assert json.loads((tmp_path / "b" / "manifest.json").read_text())["kind"] == "screening.select"
 
 
+def test_select_with_descriptor_kernel(run, files, tmp_path):
+    code, out, err = run("select", "--train", str(files / "measured.csv"), "--target", "lipo", "--library",
+                         str(files / "lib.smi"), "--budget", "5", "--kernel", "minmax+physchem", "--out",
+                         str(tmp_path / "d"))
+    assert code == 0, err
+    assert len(pd.read_csv(tmp_path / "d" / "batch.csv")) == 5
+    gp = json.loads((tmp_path / "d" / "gp.json").read_text())
+    assert gp["kernel"] == "minmax+physchem" and 0.0 <= gp["descriptor_weight"] <= 1.0
+
+
 def test_bad_input_exit_code_2(run, files, tmp_path):
     code, _, err = run("search", "--library", "NoSuchDataset", "--query", "CCO", "--out", str(tmp_path / "x"))
     assert code == 2 and "NoSuchDataset" in err

@@ -106,6 +106,9 @@ def test_ours_command_uses_the_split_column_and_config_flags(tmp_path: Path) -> 
     assert "--task-type classification" in joined
     forced = bench.ours_command(ds, tmp_path / "d.csv", tmp_path / "o", seed=0, epochs=5, config="tuned", epochs_forced=True)
     assert forced[forced.index("--epochs") + 1] == "5"
+    assert forced[forced.index("--mol-features") + 1] == "physchem"
+    tuned = bench.ours_command(ds, tmp_path / "d.csv", tmp_path / "o", seed=0, epochs=50, config="tuned", epochs_forced=False)
+    assert tuned[tuned.index("--epochs") + 1] == "30"
 
 
 @needs_chemprop
@@ -142,13 +145,13 @@ def test_featurization_benchmark_times_both_on_the_same_atoms() -> None:
 @pytest.mark.slow
 def test_end_to_end_smoke_run_scores_both_tools_on_the_same_split(tmp_path: Path) -> None:
     rc = bench.main([
-        "--datasets", "esol", "--seeds", "0", "--epochs", "3", "--limit", "120", "--configs", "default",
-        "--workdir", str(tmp_path), "--no-write",
+        "--datasets", "esol", "--seeds", "0", "--epochs", "3", "--limit", "120", "--configs", "default,tuned",
+        "--workdir", str(tmp_path), "--no-write", "--side-by-side",
     ])
     assert rc == 0
     res = json.loads((tmp_path / "results.json").read_text())
     runs = res["runs"]
-    assert [r["config"] for r in runs] == ["chemprop", "default"]
+    assert [r["config"] for r in runs] == ["chemprop", "default", "tuned"]  # in order although run side by side
     for r in runs:
         assert r["error"] is None and math.isfinite(r["metric"]) and r["wall_s"] > 0 and r["peak_rss_mb"] > 50
         assert (r["n_train"], r["n_val"], r["n_test"]) == (runs[0]["n_train"], runs[0]["n_val"], runs[0]["n_test"])

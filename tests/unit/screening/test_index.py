@@ -83,3 +83,47 @@ def test_open_errors(tmp_path):
     bad.write_text("xx1\nyy(\n")
     with pytest.raises(InputError, match="invalid"):
         build_index(bad, tmp_path / "out")
+
+
+def _mapped_rss_kb(path) -> int:
+    """Resident kB of this process's mappings of ``path`` (from /proc/self/smaps)."""
+    import re
+
+    total, inside = 0, False
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):  # a mapping's header (anonymous ones have no path)
+                head = line.split()
+                inside = len(head) >= 6 and head[5] == str(path)
+            elif inside and line.startswith("Rss:"):
+                total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc/self/smaps")
+def test_search_keeps_only_the_current_block_of_a_mapped_index_resident(tmp_path, esol_smiles):
+    from discovery.screening import threshold_search
+
+    smi = tmp_path / "esol.smi"
+    smi.write_text("smiles\n" + "\n".join(esol_smiles) + "\n")
+    build_index(smi, tmp_path / "idx", FingerprintSpec(nbits=2048), n_jobs=1)
+    idx = open_index(tmp_path / "idx")
+    fp_file = (tmp_path / "idx" / "fingerprints.npy").resolve()
+    packed_kb = idx.fps.nbytes // 1024
+    assert packed_kb > 250  # 1,128 molecules x 256 bytes
+    queries = esol_smiles[:40]
+    in_memory = open_index(tmp_path / "idx", mmap=False)  # reference: read into memory, not mapped
+    assert _mapped_rss_kb(fp_file) == 0
+    for search, kw in ((topk_search, {"k": 5}), (threshold_search, {"threshold": 0.5})):
+        got = search(queries, idx, block_rows=64, kernel="numpy", **kw)
+        # blocks of 64 rows (16 kB) were copied and their mapped pages dropped: far below the file's size
+        assert _mapped_rss_kb(fp_file) <= 32, search.__name__
+        want = search(queries, in_memory, block_rows=64, kernel="numpy", **kw)
+        if search is topk_search:
+            np.testing.assert_array_equal(got.indices, want.indices)
+            np.testing.assert_array_equal(got.scores, want.scores)
+        else:
+            np.testing.assert_array_equal(got.target, want.target)
+            np.testing.assert_array_equal(got.scores, want.scores)
+    # reading the mapped array directly (no search) does make it resident: the measurement works
+    assert int(np.asarray(idx.fps).sum()) > 0 and _mapped_rss_kb(fp_file) >= packed_kb - 8
