@@ -237,7 +237,7 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from discovery.cohorts.evaluate import evaluate_numeric, parse_coverage
+    from discovery.cohorts.evaluate import HELDOUT_GOLD, evaluate_numeric, parse_coverage
     from discovery.data import registry
     from discovery.data.fetcher import fetch
 
@@ -245,6 +245,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     lct = fetch(registry.get("criteria-lct"))
     root = Path(lct[0]).parents[1]
     num = evaluate_numeric(gold["clinical_trials.csv"], gold["cfg_parsed_clinical_trials.tsv"])
+    held = evaluate_numeric(root, HELDOUT_GOLD)
     vocab = None
     if args.vocab_cdm:
         from discovery.cohorts import load_cdm
@@ -255,6 +256,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     for k in ("n_gold", "n_predicted", "n_matched", "variable_precision", "variable_recall", "variable_f1",
               "bounds_accuracy", "unit_accuracy", "inclusivity_accuracy", "all_correct_recall"):
         print(f"  {k:<22} {num[k]}")
+    print(f"numeric criteria vs held-out gold ({held['n_trials']} criteria-lct texts, {held['n_gold']} criteria):")
+    for k in ("n_predicted", "n_matched", "variable_precision", "variable_recall", "variable_f1",
+              "bounds_accuracy", "unit_accuracy", "inclusivity_accuracy", "all_correct_recall"):
+        print(f"  {k:<22} {held[k]}")
     print("coverage on criteria-lct (1,000 texts):")
     for k in ("n_texts", "n_items", "n_items_structured", "item_coverage", "section_split_rate", "needs_review_items"):
         print(f"  {k:<22} {cov[k]}")
@@ -263,7 +268,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         from discovery.provenance import build_manifest, write_manifest
 
         with atomic_dir(args.out) as tmp:
-            (tmp / "evaluation.json").write_text(json.dumps({"numeric": num, "coverage": cov}, indent=2), encoding="utf-8")
+            (tmp / "evaluation.json").write_text(json.dumps({"numeric": num, "numeric_heldout": held, "coverage": cov},
+                                                            indent=2), encoding="utf-8")
             write_manifest(tmp, build_manifest(kind="cohorts.parser_eval", config={"vocab_cdm": args.vocab_cdm},
                                                extra={"metrics": {k: v for k, v in num.items() if isinstance(v, float)}
                                                       | {"item_coverage": cov["item_coverage"]}}))

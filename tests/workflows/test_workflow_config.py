@@ -81,7 +81,7 @@ def test_dry_run_test_config_and_local_dataset(tmp_path: Path):
     assert "predict" not in counts, counts
     assert f"--data {table}" in res.stdout
     assert "--smiles-col SMILES --target y" in res.stdout
-    assert "--seed 7" in res.stdout and "--hidden 32" in res.stdout
+    assert "--seed 7" in res.stdout and "--hidden 32" in res.stdout and "--mol-features physchem" in res.stdout
 
 
 BAD_CONFIGS = [
