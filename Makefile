@@ -37,7 +37,7 @@ test: setup
 
 bench:
 	$(MAKE) setup EXTRAS=dev,bench
-	$(BIN)/python benchmarks/molprop_vs_chemprop.py
+	$(BIN)/python benchmarks/molprop_vs_chemprop.py --configs default,tuned --threads 1 --side-by-side
 
 # JupyterLab on the notebooks (the jupytext .py files open as notebooks)
 lab: setup

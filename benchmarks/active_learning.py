@@ -175,8 +175,8 @@ def plot_al(al, stem: Path) -> None:
 
 def render(res: dict) -> str:
     lines = ["## Gaussian process and active learning (`benchmarks/active_learning.py`)", "",
-             f"Date {res['date']}; machine: {res['machine'].get('cpu')}, {res['machine'].get('cores')} cores shared "
-             f"with other agents' jobs (load average {res['load_avg_start'][0]:.1f} at start), no GPU; single-threaded. "
+             f"Date {res['date']}; machine: {res['machine'].get('cpu')}, {res['machine'].get('cores')} cores "
+             f"(load average {res['load_avg_start'][0]:.1f} at start), no GPU; single-threaded. "
              f"Command: `{res['command']}`. Versions: " + ", ".join(f"{k} {v}" for k, v in res["versions"].items() if v)
              + ".", ""]
     if res.get("gp"):

@@ -390,8 +390,8 @@ def render(r: dict) -> str:
         "## Similarity search (`benchmarks/similarity.py`)",
         "",
         f"Date {r['date']}; machine: {r['machine'].get('cpu', '?')}, {r['machine'].get('cores', '?')} cores, "
-        f"shared with other agents' jobs (load average {r['load_avg_start'][0]:.1f} at start, "
-        f"{r['load_avg_end'][0]:.1f} at end), no GPU. Command: `{r['command']}`. Versions: "
+        f"load average {r['load_avg_start'][0]:.1f} at start, "
+        f"{r['load_avg_end'][0]:.1f} at end, no GPU. Command: `{r['command']}`. Versions: "
         + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v) + ".",
         "",
         f"Library: {r['n']:,} BRICS recombinations of {r['library']['sources']:,} mirror molecules "
