@@ -188,13 +188,20 @@ def build(n: int, seed: int = 0, sources: int = 3000, workers: int = 1, progress
         print(f"{len(src)} source molecules -> {len(frags)} BRICS fragments, {len(table)} usable "
               f"({t1 - t0:.0f} s)", file=sys.stderr)
     # streams produce overlapping products sometimes: over-generate a little, dedupe in stream order
+    # streams 0..workers-1 first; when products repeat across streams (large n), further rounds
+    # draw from streams workers.., so the first n unique products are the same for any n
     per = int(n / workers * 1.06) + 100
-    with ctx.Pool(workers) as pool:
-        results = pool.map(_generate, [(table, per, seed, s) for s in range(workers)])
     seen: dict[str, None] = {}
-    for r in results:
-        for s in r:
-            seen.setdefault(s, None)
+    for rnd in range(8):
+        with ctx.Pool(workers) as pool:
+            results = pool.map(_generate, [(table, per, seed, rnd * workers + s) for s in range(workers)])
+        for r in results:
+            for s in r:
+                seen.setdefault(s, None)
+        if len(seen) >= n:
+            break
+        if progress:
+            print(f"round {rnd + 1}: {len(seen):,} unique products of {n:,}; drawing more", file=sys.stderr)
     smiles = list(seen)[:n]
     if len(smiles) < n:
         raise SystemExit(f"only {len(smiles)} unique products; use more --sources")
