@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,17 +104,8 @@ def local_run(tmp_path_factory: pytest.TempPathFactory) -> LocalRun:
                 raise AssertionError(f"no train job finished within 600 s:\n{text}")
             time.sleep(0.2)
         seconds["until_first_train"] = time.monotonic() - t0
-        # snakemake can miss a SIGINT that lands between two of its scheduling steps (seen once in CI:
-        # the run went on to the end): repeat it until snakemake says it is terminating
-        for _ in range(30):
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=2)
-                break
-            except subprocess.TimeoutExpired:
-                if "Terminating processes on user request" in log1.read_text():
-                    proc.wait(timeout=120)
-                    break
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -85,9 +86,18 @@ def write_test_config(workdir: Path, **overrides) -> Path:
     return path
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def popen_snakemake(workdir: Path, log: Path, *args: str, profile: str | None = None,
                     configfile: Path | None = None) -> subprocess.Popen:
-    """Start snakemake in its own session (process group = its pid), output to ``log``."""
+    """Start snakemake in its own session (process group = its pid), output to ``log``.
+
+    SIGINT is reset to its default in the child: a test run started in the background by a
+    shell without job control (``make test &``, ``nohup ... &``) inherits SIGINT *ignored*,
+    and snakemake would then never see the interrupt the tests send.
+    """
     fh = open(log, "w")
     try:
         return subprocess.Popen(
@@ -98,6 +108,7 @@ def popen_snakemake(workdir: Path, log: Path, *args: str, profile: str | None = 
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            preexec_fn=_default_sigint,
         )
     finally:
         fh.close()  # the child holds its own copy
