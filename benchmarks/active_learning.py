@@ -57,14 +57,15 @@ def dmpnn_reference() -> dict:
     ref = {k: dict(v) for k, v in DMPNN_FALLBACK.items()}
     source = "constants in benchmarks/active_learning.py (2026-11-25 molprop benchmark)"
     if path.exists():
-        summ = json.loads(path.read_text()).get("summary", {}).get("datasets", {})
+        saved = json.loads(path.read_text())
+        summ = saved.get("summary", {}).get("datasets", {})
         for name in TARGETS:
             cfgs = summ.get(name.lower(), {}).get("configs", {})
             for tool in ref:
                 v = cfgs.get(tool, {}).get("metric_mean")
                 if v is not None:
                     ref[tool][name] = float(v)
-        source = f"benchmarks/results/molprop_vs_chemprop.json ({json.loads(path.read_text()).get('meta', {}).get('date', 'undated')})"
+        source = f"benchmarks/results/molprop_vs_chemprop.json ({saved.get('meta', {}).get('date', 'undated')})"
     return {"rmse": ref, "source": source}
 
 

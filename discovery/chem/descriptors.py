@@ -38,40 +38,22 @@ __all__ = ["DESCRIPTORS_VERSION", "DESCRIPTOR_SETS", "descriptor_names", "mol_de
 DESCRIPTORS_VERSION = "1"
 
 
-def _scalars() -> list[tuple[str, Callable[[Any], float]]]:
+def _blocks() -> list[tuple[int, Callable[[Any], Any]]]:
+    """``(width, function)`` per group of columns, in the order of :data:`DESCRIPTOR_SETS` ``["physchem"]``."""
     from rdkit import Chem
     from rdkit.Chem import rdMolDescriptors as rd
 
-    return [
-        ("crippen_logp", lambda m: rd.CalcCrippenDescriptors(m)[0]),
-        ("crippen_mr", lambda m: rd.CalcCrippenDescriptors(m)[1]),
-        ("tpsa", rd.CalcTPSA),
-        ("labute_asa", rd.CalcLabuteASA),
-        ("exact_mw", rd.CalcExactMolWt),
-        ("hbd", rd.CalcNumHBD),
-        ("hba", rd.CalcNumHBA),
-        ("rotatable_bonds", rd.CalcNumRotatableBonds),
-        ("fraction_csp3", rd.CalcFractionCSP3),
-        ("rings", rd.CalcNumRings),
-        ("aromatic_rings", rd.CalcNumAromaticRings),
-        ("aliphatic_rings", rd.CalcNumAliphaticRings),
-        ("saturated_rings", rd.CalcNumSaturatedRings),
-        ("heterocycles", rd.CalcNumHeterocycles),
-        ("heteroatoms", rd.CalcNumHeteroatoms),
-        ("heavy_atoms", lambda m: m.GetNumHeavyAtoms()),
-        ("amide_bonds", rd.CalcNumAmideBonds),
-        ("stereo_centers", rd.CalcNumAtomStereoCenters),
-        ("formal_charge", Chem.GetFormalCharge),
-        ("chi0v", rd.CalcChi0v),
-        ("chi1v", rd.CalcChi1v),
-        ("chi2v", rd.CalcChi2v),
-        ("chi3v", rd.CalcChi3v),
-        ("chi4v", rd.CalcChi4v),
-        ("kappa1", rd.CalcKappa1),
-        ("kappa2", rd.CalcKappa2),
-        ("kappa3", rd.CalcKappa3),
-        ("hall_kier_alpha", rd.CalcHallKierAlpha),
+    scalars = [
+        rd.CalcTPSA, rd.CalcLabuteASA, rd.CalcExactMolWt, rd.CalcNumHBD, rd.CalcNumHBA, rd.CalcNumRotatableBonds,
+        rd.CalcFractionCSP3, rd.CalcNumRings, rd.CalcNumAromaticRings, rd.CalcNumAliphaticRings,
+        rd.CalcNumSaturatedRings, rd.CalcNumHeterocycles, rd.CalcNumHeteroatoms, lambda m: m.GetNumHeavyAtoms(),
+        rd.CalcNumAmideBonds, rd.CalcNumAtomStereoCenters, Chem.GetFormalCharge,
+        rd.CalcChi0v, rd.CalcChi1v, rd.CalcChi2v, rd.CalcChi3v, rd.CalcChi4v,
+        rd.CalcKappa1, rd.CalcKappa2, rd.CalcKappa3, rd.CalcHallKierAlpha,
     ]
+    # Crippen logP and MR come from one call
+    return ([(2, rd.CalcCrippenDescriptors)] + [(1, fn) for fn in scalars]
+            + [(n, getattr(rd, fn)) for _, n, fn in _VSA])
 
 
 _VSA = (("slogp_vsa", 12, "SlogP_VSA_"), ("smr_vsa", 10, "SMR_VSA_"), ("peoe_vsa", 14, "PEOE_VSA_"))
@@ -114,25 +96,15 @@ def mol_descriptors(mols: Sequence[Any], kind: str = "physchem") -> tuple[np.nda
         Number of NaN values.
     """
     from rdkit import rdBase
-    from rdkit.Chem import rdMolDescriptors as rd
 
     names = descriptor_names(kind)
-    scalars = _scalars()
-    vsa = [getattr(rd, fn) for _, _, fn in _VSA]
-    widths = [n for _, n, _ in _VSA]
+    blocks = _blocks()
     out = np.full((len(mols), len(names)), np.nan, dtype=np.float64)
-    n_scalar = len(scalars)
     blocker = rdBase.BlockLogs()
     try:
         for i, m in enumerate(mols):
-            row = out[i]
-            for j, (_, fn) in enumerate(scalars):
-                try:
-                    row[j] = fn(m)
-                except (RuntimeError, ValueError, ArithmeticError):
-                    pass
-            col = n_scalar
-            for fn, w in zip(vsa, widths):
+            row, col = out[i], 0
+            for w, fn in blocks:
                 try:
                     row[col:col + w] = fn(m)
                 except (RuntimeError, ValueError, ArithmeticError):

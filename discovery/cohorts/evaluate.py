@@ -83,9 +83,9 @@ def _trial_texts(trials: str | Path, ncts: set[str]) -> list[dict[str, str]]:
     return [row for row in iter_nct_file(str(trials)) if row["nct_id"] in ncts]
 
 
-def _pred_rows(trials_csv: str | Path, ncts: set[str]) -> list[dict[str, Any]]:
+def _pred_rows(texts: list[dict[str, str]]) -> list[dict[str, Any]]:
     out = []
-    for row in _trial_texts(trials_csv, ncts):
+    for row in texts:
         parsed = parse_eligibility(row["eligibility_criteria"], trial_id=row["nct_id"])
         for it in parsed.items:
             for c in it.criteria:
@@ -115,13 +115,14 @@ def evaluate_numeric(trials_csv: str | Path, gold_tsv: str | Path) -> dict[str, 
     """
     gold = read_gold(gold_tsv)
     ncts = {g["nct_id"] for g in gold}
-    missing = ncts - {r["nct_id"] for r in _trial_texts(trials_csv, ncts)}
+    texts = _trial_texts(trials_csv, ncts)
+    missing = ncts - {r["nct_id"] for r in texts}
     if missing:
         from ..errors import InputError
 
         raise InputError(f"no eligibility text for {len(missing)} gold trial(s)", file=str(trials_csv),
                          value=sorted(missing)[0])
-    preds = _pred_rows(trials_csv, ncts)
+    preds = _pred_rows(texts)
     used_p: set[int] = set()
     pairs = []
     for gi, g in enumerate(gold):

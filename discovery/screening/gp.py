@@ -464,18 +464,18 @@ def fit_gp(
         if len(sel) > _SELECT_MAX:
             sel = np.sort(np.random.default_rng(seed).choice(len(z), _SELECT_MAX, replace=False))
         Ts, D2s, zs = T[np.ix_(sel, sel)], D2[np.ix_(sel, sel)], z[sel]
-        grid = []
-        for w in _MIX_WEIGHTS:
-            for lf in (_LENGTH_FACTORS if w > 0 else (1.0,)):
-                K = (1.0 - w) * Ts + w * np.exp(-D2s / (2.0 * lf * med))
-                grid.append((_maximize_lml(K, zs, n_restarts)[-1].fun, w, lf))
+        grid = [(_maximize_lml(Ts.copy(), zs, n_restarts)[-1].fun, 0.0, 1.0)]  # w = 0: plain MinMax
+        for lf in _LENGTH_FACTORS:
+            Rs = np.exp(-D2s / (2.0 * lf * med))
+            for w in _MIX_WEIGHTS[1:]:
+                grid.append((_maximize_lml((1.0 - w) * Ts + w * Rs, zs, n_restarts)[-1].fun, w, lf))
         _, mix, lf = min(grid)
         length2 = 2.0 * lf * med
         mix_info = {"descriptor_weight": mix, "descriptor_length_factor": lf,
                     "descriptor_grid_on": int(len(sel)), "descriptor_set": KERNEL_DESCRIPTORS[kernel]}
         if mix > 0:
             T = (1.0 - mix) * T + mix * np.exp(-D2 / length2)
-        del D2, Ts, D2s
+        del D2, Ts, D2s, Rs
     t_kernel = time.perf_counter() - t0
     lam, V, ty, t1, best = _maximize_lml(T, z, n_restarts)
     del T
