@@ -497,20 +497,14 @@ def topk_search(
     """
     if int(k) < 1:
         raise InputError(f"k must be at least 1, got {k}")
-    lib = _as_library(library, spec)
-    qfp, qpc = as_queries(queries, lib.spec)
-    kern = _kernel(kernel, block_rows, len(lib))
+    lib, qfp, qpc, kern, stats, (starts, ends, ranges), batches = _setup(
+        queries, library, spec, kernel, block_rows, query_batch)
+    t0 = time.perf_counter()
     k = int(k)
     Q, n = qfp.shape[0], len(lib)
     kk = min(k, n)
-    t0 = time.perf_counter()
-    stats = SearchStats(n_queries=Q, n_library=n, pairs_total=Q * n, kernel=kern.name)
     best_s = np.full((Q, kk), -np.inf)
     best_i = np.full((Q, kk), np.iinfo(np.int64).max, dtype=np.int64)
-    starts, ends, ranges = _blocks(lib, block_rows)
-    stats.blocks_total = len(starts) * (-(-Q // query_batch))
-    qorder = np.argsort(qpc, kind="stable")
-    batches = [qorder[s:s + query_batch] for s in range(0, Q, query_batch)]
 
     def kth(sel: np.ndarray) -> np.ndarray:
         return best_s[sel, kk - 1]
@@ -565,6 +559,22 @@ def topk_search(
     idx[:, :kk] = best_i
     stats.seconds = time.perf_counter() - t0
     return TopK(scores=scores, indices=idx, stats=stats)
+
+
+def _setup(queries: Any, library: Any, spec: FingerprintSpec | None, kernel: str | None, block_rows: int,
+           query_batch: int) -> tuple[Any, ...]:
+    """What both searches start from: library, query bits and popcounts, kernel, stats, blocks and
+    query batches (queries sorted by popcount, so a batch shares BitBound ranges)."""
+    lib = _as_library(library, spec)
+    qfp, qpc = as_queries(queries, lib.spec)
+    kern = _kernel(kernel, block_rows, len(lib))
+    Q, n = qfp.shape[0], len(lib)
+    stats = SearchStats(n_queries=Q, n_library=n, pairs_total=Q * n, kernel=kern.name)
+    blocks = _blocks(lib, block_rows)
+    stats.blocks_total = len(blocks[0]) * (-(-Q // query_batch))
+    qorder = np.argsort(qpc, kind="stable")
+    batches = [qorder[s:s + query_batch] for s in range(0, Q, query_batch)]
+    return lib, qfp, qpc, kern, stats, blocks, batches
 
 
 def _load(lib: FingerprintIndex, s: int, e: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -638,16 +648,10 @@ def threshold_search(
     t = float(threshold)
     if not 0.0 < t <= 1.0:
         raise InputError(f"threshold must be in (0, 1], got {threshold}")
-    lib = _as_library(library, spec)
-    qfp, qpc = as_queries(queries, lib.spec)
-    kern = _kernel(kernel, block_rows, len(lib))
-    Q, n = qfp.shape[0], len(lib)
+    lib, qfp, qpc, kern, stats, (starts, ends, ranges), batches = _setup(
+        queries, library, spec, kernel, block_rows, query_batch)
     t0 = time.perf_counter()
-    stats = SearchStats(n_queries=Q, n_library=n, pairs_total=Q * n, kernel=kern.name)
-    starts, ends, ranges = _blocks(lib, block_rows)
-    stats.blocks_total = len(starts) * (-(-Q // query_batch))
-    qorder = np.argsort(qpc, kind="stable")
-    batches = [qorder[s:s + query_batch] for s in range(0, Q, query_batch)]
+    n = len(lib)
     out_q, out_t, out_s = [], [], []
     for b in range(len(starts)):
         lo, hi = int(ranges[b, 0]), int(ranges[b, 1])
