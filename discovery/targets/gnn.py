@@ -62,22 +62,27 @@ def _build_module(encoder: str, kg: KnowledgeGraph, tasks: Sequence[Task], hidde
             else:  # pragma: no cover - guarded by the registry
                 raise ValueError(encoder)
             self.dropout = nn.Dropout(dropout)
-            self.offsets = {}
-            off = 0
-            for t in self.types:
-                self.offsets[t] = off
-                off += kg.num_nodes(t)
 
-        def forward(self, graph: dict[str, Any]) -> dict[str, torch.Tensor]:
-            xs = {t: self.emb[_k(t)].weight for t in self.types}
-            for t, f in self.feat.items():
+        def forward(self, graph: dict[str, Any], n_id: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+            """Node states of the whole graph, or of a sampled subgraph whose nodes are ``n_id`` per type.
+
+            For R-GCN, ``graph["edge_index"]`` indexes the node types stacked in ``self.types`` order.
+            """
+            if n_id is None:
+                xs = {t: self.emb[_k(t)].weight for t in self.types}
+                feats = self.feat
+            else:
+                xs = {t: self.emb[_k(t)](n_id[t]) for t in self.types}
+                feats = {t: f[n_id[t].cpu()] for t, f in self.feat.items()}
+            for t, f in feats.items():
                 xs[t] = xs[t] + self.proj[_k(t)](f.to(xs[t].device))
             if self.kind == "rgcn":
+                sizes = [xs[t].shape[0] for t in self.types]
                 x = torch.cat([xs[t] for t in self.types], 0)
                 for i, conv in enumerate(self.convs):
                     h = conv(x, graph["edge_index"], graph["edge_type"])
                     x = h if i == len(self.convs) - 1 else self.dropout(torch.relu(h)) + x
-                return {t: x[self.offsets[t]:self.offsets[t] + kg.num_nodes(t)] for t in self.types}
+                return dict(zip(self.types, torch.split(x, sizes)))
             for i, conv in enumerate(self.convs):
                 h = conv(xs, graph["edge_index_dict"])
                 h = {t: (h[t] if h.get(t) is not None else xs[t]) for t in self.types}
@@ -122,7 +127,19 @@ class GNNLinkModel:
     eval_every, patience : int
         Validation cadence (epochs) and early-stopping patience (evaluations).
     edge_keep : float
-        Share of message-passing edges sampled per training step (DropEdge); inference uses all edges.
+        Share of message-passing edges sampled per training step (DropEdge; full batch only);
+        inference uses all edges.
+    batching : {"full", "neighbor"}
+        ``"full"``: every step runs the encoder on the whole graph. ``"neighbor"``: mini-batches of
+        ``batch_size`` supervision edges from PyG's ``LinkNeighborLoader`` (each with its
+        ``negatives`` corrupted answers), the encoder running only on their sampled
+        ``num_neighbors``-hop subgraph; embeddings for evaluation come from ``NeighborLoader``
+        over every node with the same fan-outs (seeded, so repeatable). Use it when the
+        full graph's activations do not fit in (GPU) memory.
+    num_neighbors : sequence of int
+        Neighbours sampled per node, per edge type, per layer (``-1``: all); ``"neighbor"`` only.
+    batch_size : int
+        Supervision edges per mini-batch; ``"neighbor"`` only.
     max_minutes : float
         Wall-clock cap on training.
     node_features : dict of str to (N_t, F_t) array, optional
@@ -134,13 +151,18 @@ class GNNLinkModel:
                  epochs: int = 60, lr: float = 0.01, weight_decay: float = 0.0, dropout: float = 0.1,
                  negatives: int = 8, supervision_ratio: float = 0.3, eval_every: int = 10, patience: int = 4,
                  edge_keep: float = 0.5, max_minutes: float = 8.0, accelerator: str = "auto",
-                 node_features: dict[str, Any] | None = None, **_: Any) -> None:
+                 node_features: dict[str, Any] | None = None, batching: str = "full",
+                 num_neighbors: Sequence[int] = (15, 10), batch_size: int = 1024, **_: Any) -> None:
+        if batching not in ("full", "neighbor"):
+            raise ValueError(f"batching must be 'full' or 'neighbor', not {batching!r}")
         self.name = encoder
         self.encoder_kind = encoder
         self.hp = dict(hidden=hidden, layers=layers, heads=heads, epochs=epochs, lr=lr, weight_decay=weight_decay,
                        dropout=dropout, negatives=negatives, supervision_ratio=supervision_ratio,
                        eval_every=eval_every, patience=patience, max_minutes=max_minutes,
-                       edge_keep=edge_keep)
+                       edge_keep=edge_keep, batching=batching,
+                       num_neighbors=[int(k) for k in list(num_neighbors)[:layers]] + [-1] * max(0, layers - len(num_neighbors)),
+                       batch_size=batch_size)
         self.accelerator = accelerator
         self.node_features = node_features
         self.history: list[dict[str, float]] = []
@@ -182,8 +204,100 @@ class GNNLinkModel:
             d[rt] = torch.from_numpy(np.ascontiguousarray(e)).long().to(device)
         return {"edge_index_dict": d}
 
+    def _heterodata(self, g: KnowledgeGraph, target_edges: dict[EdgeType, np.ndarray]):
+        """``HeteroData`` of the message-passing graph (non-target edges + ``target_edges``, with reverses)."""
+        import torch
+        from torch_geometric.data import HeteroData
+
+        edges = dict(g.edges)
+        edges.update(target_edges)
+        data = HeteroData()
+        for t in g.node_types:
+            data[t].num_nodes = g.num_nodes(t)
+        for rt in self.rel_types:
+            if rt[1].startswith(REVERSE_PREFIX):
+                e = edges.get((rt[2], rt[1][len(REVERSE_PREFIX):], rt[0]))
+                e = None if e is None else e[::-1]
+            else:
+                e = edges.get(rt)
+            if e is None:
+                e = np.zeros((2, 0), dtype=np.int64)
+            data[rt].edge_index = torch.from_numpy(np.ascontiguousarray(e)).long()
+        return data
+
+    def _fanouts(self) -> dict[EdgeType, list[int]]:
+        return {rt: list(self.hp["num_neighbors"]) for rt in self.rel_types}
+
+    def _batch_graph(self, batch, device) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Encoder inputs of a sampled subgraph: (graph tensors, node ids per type)."""
+        import torch
+
+        n_id = {t: batch[t].n_id.to(device) if "n_id" in batch[t] else torch.zeros(0, dtype=torch.long, device=device)
+                for t in self.graph.node_types}
+        if self.encoder_kind != "rgcn":
+            return {"edge_index_dict": {rt: batch[rt].edge_index.to(device) for rt in self.rel_types
+                                        if rt in batch.edge_types}}, n_id
+        off, o = {}, 0
+        for t in self.graph.node_types:
+            off[t] = o
+            o += int(n_id[t].numel())
+        ei, et = [], []
+        for r, rt in enumerate(self.rel_types):
+            if rt not in batch.edge_types or batch[rt].edge_index.numel() == 0:
+                continue
+            e = batch[rt].edge_index
+            ei.append(torch.stack([e[0] + off[rt[0]], e[1] + off[rt[2]]]))
+            et.append(torch.full((e.shape[1],), r, dtype=torch.long))
+        if not ei:
+            return {"edge_index": torch.zeros((2, 0), dtype=torch.long, device=device),
+                    "edge_type": torch.zeros(0, dtype=torch.long, device=device)}, n_id
+        return {"edge_index": torch.cat(ei, 1).to(device), "edge_type": torch.cat(et).to(device)}, n_id
+
+    def _supervision_type(self, task: Task) -> EdgeType:
+        """The relation from query to answer type in ``rel_types`` (the reverse one for tail queries)."""
+        et = task.edge_type
+        return et if task.query_side == "head" else (et[2], REVERSE_PREFIX + et[1], et[0])
+
+    def _link_batches(self, split: LinkSplit, gen: np.random.Generator):
+        """One epoch of ``(task index, sampled HeteroData)`` mini-batches, tasks interleaved.
+
+        Each epoch draws a fresh disjoint supervision / message-passing partition of the training
+        target edges; the supervision edges are absent from the sampled graph (and its reverses).
+        """
+        import torch
+        from torch_geometric.loader import LinkNeighborLoader
+
+        from .sampling import neighbor_sampler
+
+        hp = self.hp
+        sup, msg = {}, {}
+        for t in self.tasks:
+            e = split.positives[t.edge_type]["train"]
+            m = gen.random(e.shape[1]) < hp["supervision_ratio"]
+            sup[t.edge_type], msg[t.edge_type] = e[:, m], e[:, ~m]
+        data = self._heterodata(self.graph, msg)
+        sampler = neighbor_sampler(data, self._fanouts())
+        iters = []
+        for ti, task in enumerate(self.tasks):
+            q, a = task.pairs(sup[task.edge_type])
+            if len(q) == 0:
+                continue
+            loader = LinkNeighborLoader(
+                data, num_neighbors=self._fanouts(), neighbor_sampler=sampler,
+                edge_label_index=(self._supervision_type(task), torch.from_numpy(np.stack([q, a])).long()),
+                neg_sampling={"mode": "triplet", "amount": hp["negatives"]},
+                batch_size=hp["batch_size"], shuffle=True)
+            iters.append((ti, iter(loader)))
+        while iters:
+            for item in list(iters):
+                ti, it = item
+                try:
+                    yield ti, next(it)
+                except StopIteration:
+                    iters.remove(item)
+
     def fit(self, split: LinkSplit, tasks: Sequence[Task], seed: int = 0) -> "GNNLinkModel":
-        """Train with Lightning on ``split`` (full batch); keeps the weights of the best validation MRR."""
+        """Train with Lightning on ``split`` (full batch or sampled mini-batches); keeps the best validation MRR."""
         import lightning as L
         import torch
 
@@ -214,6 +328,8 @@ class GNNLinkModel:
                 self.t0 = time.perf_counter()
 
             def training_step(self, batch, batch_idx):
+                if hp["batching"] == "neighbor":
+                    return self._minibatch_step(*batch)
                 dev = self.device
                 sup, msg = {}, {}
                 for et, e in train_pos.items():
@@ -230,15 +346,30 @@ class GNNLinkModel:
                     qt = torch.as_tensor(q, device=dev)
                     at = torch.as_tensor(a, device=dev)
                     na = torch.as_tensor(self.gen.integers(0, g.num_nodes(task.answer_type), size=len(q) * k), device=dev)
-                    pos = self.net.score(z, ti, task, qt, at)
-                    neg = self.net.score(z, ti, task, qt.repeat_interleave(k), na)
-                    logits = torch.cat([pos, neg])
-                    y = torch.cat([torch.ones_like(pos), torch.zeros_like(neg)])
-                    w = torch.cat([torch.full_like(pos, float(k)), torch.ones_like(neg)])
-                    losses.append(torch.nn.functional.binary_cross_entropy_with_logits(logits, y, weight=w))
+                    losses.append(self._loss(z, ti, task, qt, at, na, k))
                 loss = torch.stack(losses).mean()
                 self.log("loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=1)
                 return loss
+
+            def _minibatch_step(self, ti, batch):
+                task = outer.tasks[ti]
+                graph, n_id = outer._batch_graph(batch, self.device)
+                z = self.net.encoder(graph, n_id)
+                qt = batch[task.query_type].src_index
+                at = batch[task.answer_type].dst_pos_index
+                na = batch[task.answer_type].dst_neg_index.reshape(-1)
+                loss = self._loss(z, ti, task, qt, at, na, hp["negatives"])
+                self.log("loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=int(qt.numel()))
+                return loss
+
+            def _loss(self, z, ti, task, qt, at, na, k):
+                """Weighted BCE of ``k`` corrupted answers ``na`` per positive (query ``qt``, answer ``at``)."""
+                pos = self.net.score(z, ti, task, qt, at)
+                neg = self.net.score(z, ti, task, qt.repeat_interleave(k), na)
+                logits = torch.cat([pos, neg])
+                y = torch.cat([torch.ones_like(pos), torch.zeros_like(neg)])
+                w = torch.cat([torch.full_like(pos, float(k)), torch.ones_like(neg)])
+                return torch.nn.functional.binary_cross_entropy_with_logits(logits, y, weight=w)
 
             def on_train_epoch_end(self) -> None:
                 ep = self.current_epoch
@@ -273,11 +404,21 @@ class GNNLinkModel:
             def __getitem__(self, i):
                 return 0
 
+        class _Epochs:
+            """A fresh set of sampled mini-batches every time Lightning starts an epoch."""
+
+            def __init__(self) -> None:
+                self.gen = np.random.default_rng(seed + 1)
+
+            def __iter__(self):
+                return outer._link_batches(split, self.gen)
+
         lit = LitModule()
         trainer = L.Trainer(max_epochs=hp["epochs"], accelerator=self.accelerator, devices=1, logger=False,
                             enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                             num_sanity_val_steps=0, deterministic=False)
-        trainer.fit(lit, torch.utils.data.DataLoader(_One(), batch_size=1))
+        data = _Epochs() if hp["batching"] == "neighbor" else torch.utils.data.DataLoader(_One(), batch_size=1)
+        trainer.fit(lit, data)
         if lit.best_state is not None:
             lit.net.load_state_dict(lit.best_state)
         self.net = lit.net.cpu()
@@ -292,11 +433,38 @@ class GNNLinkModel:
         was = net.training
         net.eval()
         with torch.no_grad():
-            graph = self._graph_tensors(self.graph, {}, device)
-            z = net.encoder(graph)
-            self.z = {t: v.detach().cpu() for t, v in z.items()}
+            if self.hp["batching"] == "neighbor":
+                self.z = self._embed_sampled(net, device)
+            else:
+                graph = self._graph_tensors(self.graph, {}, device)
+                z = net.encoder(graph)
+                self.z = {t: v.detach().cpu() for t, v in z.items()}
             self.rel_vec = [net.rel[_k(str(i))].detach().cpu() for i in range(len(self.tasks))]
         net.train(was)
+
+    def _embed_sampled(self, net, device) -> dict[str, Any]:
+        """Embeddings of every node from its sampled neighbourhood (``NeighborLoader``, fixed seed)."""
+        import torch
+        from torch_geometric.loader import NeighborLoader
+
+        from .sampling import neighbor_sampler
+
+        data = self._heterodata(self.graph, {})
+        sampler = neighbor_sampler(data, self._fanouts())
+        out = {}
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            for t in self.graph.node_types:
+                n = self.graph.num_nodes(t)
+                z = torch.zeros((n, self.hp["hidden"]))
+                loader = NeighborLoader(data, num_neighbors=self._fanouts(), neighbor_sampler=sampler,
+                                        input_nodes=(t, torch.arange(n)), batch_size=4 * self.hp["batch_size"])
+                for batch in loader:
+                    graph, n_id = self._batch_graph(batch, device)
+                    zb = net.encoder(graph, n_id)[t][: batch[t].batch_size]
+                    z[batch[t].n_id[: batch[t].batch_size]] = zb.detach().cpu()
+                out[t] = z
+        return out
 
     def scores(self, task: Task, queries: np.ndarray) -> np.ndarray:
         import torch

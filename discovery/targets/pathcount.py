@@ -14,7 +14,8 @@ sparse adjacency matrices ``D_out^{-w} A D_in^{-w}``. Walks may revisit a node
 (the matrix form; Rephetio's DWPC excludes such walks), which is why training
 features are computed *fold-masked*: the positives of fold ``k`` are featurised
 on the training graph with fold ``k``'s target edges removed, exactly as test
-pairs are featurised on a graph without their own edge. Features are
+pairs are featurised on a graph without their own edge (for held-out diseases,
+without any target edge of the fold's diseases: :func:`fold_graph`). Features are
 ``asinh(DWPC / mean DWPC)`` standardised, fed with the candidate's log-degree
 to an elastic-net logistic regression; ``coefficient x feature`` is each
 metapath's contribution to a prediction.
@@ -28,7 +29,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .evaluate import Task
+from .evaluate import Task, task_for
 from .kg import METAEDGES as METAEDGES_ABBR
 from .kg import UNDIRECTED, EdgeType, KnowledgeGraph, abbreviation
 from .splits import LinkSplit
@@ -153,6 +154,27 @@ class _Matrices:
             yield p, get(p)
 
 
+def fold_graph(split: LinkSplit, task: Task, keep: np.ndarray) -> KnowledgeGraph:
+    """Training graph of one fold: ``task``'s training edges where ``keep`` is false are removed.
+
+    For the disease-held-out split, held-out diseases have lost *every* target relation of
+    the split (e.g. DaG and CtD), so the fold's queries lose them all too; otherwise paths
+    through a query's other target edges (D-t-C-b-G) would exist in training only.
+    """
+    g, et = split.train_graph, task.edge_type
+    pos = split.positives[et]["train"]
+    edges = dict(g.edges)
+    edges[et] = pos[:, keep]
+    if split.kind == "disease":
+        held = np.unique(task.pairs(pos[:, ~keep])[0])
+        for et2 in split.target_types:
+            if et2 == et or task.query_type not in (et2[0], et2[2]):
+                continue
+            e2 = edges[et2]
+            edges[et2] = e2[:, ~np.isin(task_for(et2, task.query_type).pairs(e2)[0], held)]
+    return g.copy_with_edges(edges)
+
+
 @dataclass
 class _TaskModel:
     paths: list[tuple[Step, ...]]
@@ -239,10 +261,8 @@ class PathCountModel:
             tm = _TaskModel(paths, scale, np.zeros(0), np.ones(0), np.zeros(0), 0.0, cand_degree)
             for k in range(self.n_folds):
                 m = fold == k
-                edges = dict(g.edges)
-                keep = ~np.isin(np.arange(pos.shape[1]), np.flatnonzero(m))
-                edges[et] = pos[:, keep]
-                gk = g.copy_with_edges(edges)
+                keep = ~m
+                gk = fold_graph(split, task, keep)
                 mk = _Matrices(gk, self.damping)
                 tm.cand_degree = np.bincount(task.pairs(pos[:, keep])[1], minlength=n_cand).astype(np.float64)
                 nq = int(m.sum())
