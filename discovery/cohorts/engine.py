@@ -81,6 +81,10 @@ DOMAIN_TABLES: dict[str, tuple[DomainTable, ...]] = {
 }
 
 
+#: concept sets up to this size are also written into the domain scan as a literal IN list
+INLINE_CONCEPTS = 5000
+
+
 def domain_table(cdm: "Cdm", kind: str) -> DomainTable | None:
     """The table answering criteria of ``kind`` in this CDM, or None when it has none."""
     for t in DOMAIN_TABLES[kind]:
@@ -373,6 +377,11 @@ class Screener:
             src, qparams = "", []
         src += (f"SELECT d.person_id, m.node_id, d.{tab.date} AS dt, {rid} AS rid, {val} AS v, {unit} AS u, "
                 f"d.{tab.concept} AS cid FROM {cdm.table(tab.table)} d JOIN {P}mem m ON d.{tab.concept} = m.concept_id")
+        all_ids = sorted({i for _, i in members})
+        if 0 < len(all_ids) <= INLINE_CONCEPTS:
+            # a literal IN list is pushed into the Parquet scan (row-group statistics, filter before the
+            # other columns are read); the join alone filters only after every row is materialised
+            src += f" WHERE d.{tab.concept} IN ({', '.join(str(i) for i in all_ids)})"
         if convs:  # the value compared: as recorded in a listed unit, else converted, else not comparable
             cv = "(CASE WHEN p.units IS NULL OR list_contains(p.units, e.u) THEN e.v ELSE e.v * k.f END)"
             conv_join = f"LEFT JOIN {P}conv k ON k.node_id = e.node_id AND k.unit = e.u"
@@ -386,6 +395,14 @@ class Screener:
         # record outranks every out-of-bounds one (bonus 2^100), so arg_max picks the latest qualifying record
         # when there is one, else the latest valued one; records without a usable value never decide a value
         # criterion (NULL key).
+        # the union of the criteria's windows, applied before the join with the per-criterion parameters
+        los, his = [p["win_lo"] for p in params], [p["win_hi"] for p in params]
+        span = []
+        if all(v is not None for v in los):
+            span.append(f"s.dt - i.index_date >= {int(min(los))}")
+        if all(v is not None for v in his):
+            span.append(f"s.dt - i.index_date <= {int(max(his))}")
+        span_sql = f" WHERE {' AND '.join(span)}" if span else ""
         key = ("((e.dt - DATE '1970-01-01')::HUGEINT * 18446744073709551616 + coalesce(e.rid, 0)::HUGEINT "
                "+ 9223372036854775808 + CASE WHEN e.ok AND NOT p.use_last THEN 1267650600228229401496703205376::HUGEINT "
                "ELSE 0 END)").replace("p.use_last", "e.use_last")
@@ -396,7 +413,7 @@ class Screener:
                    count(*) FILTER (WHERE e.ok) AS n_ok,
                    arg_max({{'dt': e.dt, 'rid': e.rid, 'v': e.v, 'u': e.u, 'cid': e.cid, 'ok': e.ok}}, {dk}) AS rec
             FROM (SELECT e.*, p.has_value, p.use_last, {valued} AS valued, {ok} AS ok
-                  FROM (SELECT s.*, s.dt - i.index_date AS off FROM ({src}) s JOIN {P}idx i ON s.person_id = i.person_id) e
+                  FROM (SELECT s.*, s.dt - i.index_date AS off FROM ({src}) s JOIN {P}idx i ON s.person_id = i.person_id{span_sql}) e
                   JOIN {P}par p ON p.node_id = e.node_id {conv_join}
                   WHERE (p.win_lo IS NULL OR e.off >= p.win_lo) AND (p.win_hi IS NULL OR e.off <= p.win_hi)) e
             GROUP BY e.person_id, e.node_id"""
@@ -447,7 +464,7 @@ class Screener:
             rows.append(f"({n.node_id}, {n.rule_idx}, {str(n.section == 'inclusion').lower()}, {str(unknown_pass).lower()})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {P}rulemap (node_id INTEGER, rule_idx INTEGER, inclusion BOOLEAN, unknown_pass BOOLEAN)")
         con.execute(f"INSERT INTO {P}rulemap VALUES {', '.join(rows)}") if rows else None
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE {P}rule AS
+        con.execute(f"""CREATE OR REPLACE TEMP VIEW {P}rule AS
             SELECT n.person_id, m.rule_idx, n.status,
                    CASE WHEN n.status = 2 THEN m.unknown_pass
                         WHEN m.inclusion THEN n.status = 1 ELSE n.status = 0 END AS passes
@@ -668,7 +685,8 @@ class ScreenResult:
 
     def drop(self) -> None:
         """Remove this screen's temporary tables from the connection."""
-        for t in ("idx", "node", "rule", "rulemap"):
+        self.con.execute(f"DROP VIEW IF EXISTS {self._P}rule")
+        for t in ("idx", "node", "rulemap"):
             self.con.execute(f"DROP TABLE IF EXISTS {self._P}{t}")
         for t in self._s.fail_tables:
             self.con.execute(f"DROP TABLE IF EXISTS {t}")
