@@ -253,3 +253,16 @@ def test_procedure_observation_visit_death(tiny_cdm):
     assert {p for p, s in st.items() if s == "met"} == {6} and top.loc[6, "concept_id"] == 316866
     st, _, _ = run(tiny_cdm, {"type": "death", "concepts": [201826], "window": {"start": None, "end": 0}})
     assert set(st.values()) == {"not_met"}  # death with a cause in a concept set: none
+
+
+def test_criteria_with_disjoint_windows_share_one_scan(tiny_cdm):
+    """Two criteria on one table, windows far apart: the scan's combined window keeps both."""
+    crit = criteria_from_dict({"concept_sets": SETS, "index": IDX, "inclusion": [
+        {"name": "recent", "type": "condition", "concept_set": "diabetes", "window": {"start": -10, "end": 0}},
+        {"name": "old", "type": "condition", "concept_set": "diabetes", "window": {"start": -800, "end": -500}}]})
+    ev = screen(tiny_cdm, crit).evidence(level="all").set_index(["criterion", "person_id"])
+    # person 4: T2D on 2018-01-01 (-730 days), 2019-01-01 (-365), 2019-12-31 (-1)
+    assert ev.loc[("recent", 4), "status"] == "met" and ev.loc[("old", 4), "status"] == "met"
+    assert ev.loc[("old", 4), "n_records"] == 1 and str(ev.loc[("old", 4), "record_date"])[:10] == "2018-01-01"
+    # person 1: T2D on 2019-06-01 (-214): in neither window
+    assert ev.loc[("recent", 1), "status"] == "not_met" and ev.loc[("old", 1), "status"] == "not_met"
