@@ -139,3 +139,17 @@ def test_rank_triple_table_kg_with_literature_evidence_and_weights(run, tmp_path
         harmonic_sum(r0["sources"], {"model": 1.0, "literature": 0.5}, n_sources=2))
     code, out, err = run("rank", "--kg", str(graph), "--disease", "DOID:0", "--weights", "literature")
     assert code == 2 and "NAME=NUMBER" in err
+
+
+@pytest.mark.slow
+def test_evaluate_rgcn_mini_batch_cli(run, tmp_path):
+    """R-GCN trained on LinkNeighborLoader mini-batches through --hparams, scored by the same harness."""
+    hp = {"rgcn": {"batching": "neighbor", "num_neighbors": [5, 3], "batch_size": 4096, "hidden": 16,
+                   "epochs": 2, "eval_every": 1, "accelerator": "cpu"}}
+    code, out, err = run("evaluate", "--kg", "hetionet-tiny", "--relation", "DaG", "--model", "rgcn",
+                         "--seeds", "0", "--hparams", json.dumps(hp), "--out", str(tmp_path / "e"))
+    assert code == 0, err
+    m = json.loads((tmp_path / "e" / "metrics.json").read_text())
+    r = m["summary"]["DaG"]["rgcn"]
+    assert r["mrr"]["n"] == 1 and 0 < r["mrr"]["mean"] < 1 and 0 < r["auroc"]["mean"] < 1
+    assert "batching" in json.dumps(json.loads((tmp_path / "e" / "manifest.json").read_text()))
