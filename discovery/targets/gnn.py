@@ -458,7 +458,7 @@ class GNNLinkModel:
                 n = self.graph.num_nodes(t)
                 z = torch.zeros((n, self.hp["hidden"]))
                 loader = NeighborLoader(data, num_neighbors=self._fanouts(), neighbor_sampler=sampler,
-                                        input_nodes=(t, torch.arange(n)), batch_size=4 * self.hp["batch_size"])
+                                        input_nodes=(t, torch.arange(n)), batch_size=self.hp["batch_size"])
                 for batch in loader:
                     graph, n_id = self._batch_graph(batch, device)
                     zb = net.encoder(graph, n_id)[t][: batch[t].batch_size]
