@@ -129,7 +129,6 @@ class Screener:
         self.prefix = f"_scr{next(_RUN_IDS)}_"
         self.fail_tables: set[str] = set()
         self.nodes: list[_Node] = []
-        self._key_kinds: dict[str, bool] = {}
         self._build_nodes()
 
     # -- plan ------------------------------------------------------------------
@@ -392,6 +391,10 @@ class Screener:
         valued = f"({cv} IS NOT NULL)"
         ok = (f"({valued} AND (p.v_lo IS NULL OR {cv} > p.v_lo OR (p.v_lo_inc AND {cv} = p.v_lo)) "
               f"AND (p.v_hi IS NULL OR {cv} < p.v_hi OR (p.v_hi_inc AND {cv} = p.v_hi)))")
+        # ordering key of the deciding record: latest (date, record id); for 'any' value criteria an in-bounds
+        # record outranks every out-of-bounds one (bonus 2^100), so arg_max picks the latest qualifying record
+        # when there is one, else the latest valued one; records without a usable value never decide a value
+        # criterion (NULL key).
         # the union of the criteria's windows, applied before the join with the per-criterion parameters
         los, his = [p["win_lo"] for p in params], [p["win_hi"] for p in params]
         span = []
@@ -400,77 +403,34 @@ class Screener:
         if all(v is not None for v in his):
             span.append(f"s.dt - i.index_date <= {int(max(his))}")
         span_sql = f" WHERE {' AND '.join(span)}" if span else ""
-        if self._bigint_keys(tab, rid):
-            # (ok bonus: bit 62 | days since 1970 + 2^16: bits 45-61 | record id: bits 0-44) fits a BIGINT:
-            # the deciding record's date and id come back from max(key), its other fields from arg_max_null
-            # (record ids are unique, so every field is read from the same record); ~1.5x faster than a
-            # HUGEINT key with a STRUCT argument
-            key = ("(((e.dt - DATE '1970-01-01') + 65536)::BIGINT * 35184372088832 + coalesce(e.rid, 0) "
-                   "+ CASE WHEN e.ok AND NOT e.use_last THEN 4611686018427387904 ELSE 0 END)")
-            dk = f"CASE WHEN NOT e.has_value THEN {key} WHEN e.valued THEN {key} END"
-            rec_aggs = (f"max({dk}) AS k, arg_max_null(e.v, {dk}) AS r_v, arg_max_null(e.u, {dk}) AS r_u, "
-                        f"arg_max_null(e.cid, {dk}) AS r_cid, arg_max_null(e.ok, {dk}) AS r_ok")
-            rec_cols = ("DATE '1970-01-01' + (((a.k >> 45) & 131071) - 65536)::INTEGER AS r_dt, "
-                        "(a.k & 35184372088831) AS r_rid, "
-                        "a.r_v, a.r_u, a.r_cid, a.r_ok")
-        else:
-            # ordering key of the deciding record: latest (date, record id); for 'any' value criteria an
-            # in-bounds record outranks every out-of-bounds one (bonus 2^100), so arg_max picks the latest
-            # qualifying record when there is one, else the latest valued one; records without a usable
-            # value never decide a value criterion (NULL key).
-            key = ("((e.dt - DATE '1970-01-01')::HUGEINT * 18446744073709551616 + coalesce(e.rid, 0)::HUGEINT "
-                   "+ 9223372036854775808 + CASE WHEN e.ok AND NOT e.use_last THEN 1267650600228229401496703205376::HUGEINT "
-                   "ELSE 0 END)")
-            dk = f"CASE WHEN NOT e.has_value THEN {key} WHEN e.valued THEN {key} END"
-            rec_aggs = f"arg_max({{'dt': e.dt, 'rid': e.rid, 'v': e.v, 'u': e.u, 'cid': e.cid, 'ok': e.ok}}, {dk}) AS rec"
-            rec_cols = "a.rec.dt AS r_dt, a.rec.rid AS r_rid, a.rec.v AS r_v, a.rec.u AS r_u, a.rec.cid AS r_cid, a.rec.ok AS r_ok"
+        key = ("((e.dt - DATE '1970-01-01')::HUGEINT * 18446744073709551616 + coalesce(e.rid, 0)::HUGEINT "
+               "+ 9223372036854775808 + CASE WHEN e.ok AND NOT p.use_last THEN 1267650600228229401496703205376::HUGEINT "
+               "ELSE 0 END)").replace("p.use_last", "e.use_last")
+        dk = f"CASE WHEN NOT e.has_value THEN {key} WHEN e.valued THEN {key} END"
         agg = f"""
-            SELECT a.person_id, a.node_id, a.n_win, a.n_valued, a.n_ok, {rec_cols} FROM (
             SELECT e.person_id, e.node_id, count(*) AS n_win,
                    count(*) FILTER (WHERE e.valued) AS n_valued,
                    count(*) FILTER (WHERE e.ok) AS n_ok,
-                   {rec_aggs}
+                   arg_max({{'dt': e.dt, 'rid': e.rid, 'v': e.v, 'u': e.u, 'cid': e.cid, 'ok': e.ok}}, {dk}) AS rec
             FROM (SELECT e.*, p.has_value, p.use_last, {valued} AS valued, {ok} AS ok
                   FROM (SELECT s.*, s.dt - i.index_date AS off FROM ({src}) s JOIN {P}idx i ON s.person_id = i.person_id{span_sql}) e
                   JOIN {P}par p ON p.node_id = e.node_id {conv_join}
                   WHERE (p.win_lo IS NULL OR e.off >= p.win_lo) AND (p.win_hi IS NULL OR e.off <= p.win_hi)) e
-            GROUP BY e.person_id, e.node_id) a"""
+            GROUP BY e.person_id, e.node_id"""
         status = """CASE
               WHEN NOT p.has_value THEN (CASE WHEN coalesce(a.n_win, 0) >= p.c_lo AND (p.c_hi IS NULL OR coalesce(a.n_win, 0) <= p.c_hi) THEN 1 ELSE 0 END)
               WHEN coalesce(a.n_valued, 0) = 0 THEN 2
-              WHEN p.use_last THEN (CASE WHEN a.r_ok THEN 1 ELSE 0 END)
+              WHEN p.use_last THEN (CASE WHEN a.rec.ok THEN 1 ELSE 0 END)
               ELSE (CASE WHEN a.n_ok >= p.c_lo AND (p.c_hi IS NULL OR a.n_ok <= p.c_hi) THEN 1 ELSE 0 END) END"""
         nrec = "CASE WHEN p.has_value AND NOT p.use_last THEN coalesce(a.n_ok, 0) ELSE coalesce(a.n_win, 0) END"
         con.execute(f"""
             INSERT INTO {P}node
-            SELECT person_id, node_id, status, nrec, r_rid, r_dt, r_v, r_u, r_cid FROM (
-                SELECT i.person_id, p.node_id, ({status})::UTINYINT AS status, {nrec} AS nrec,
-                       a.r_rid, a.r_dt, a.r_v, a.r_u, a.r_cid
+            SELECT person_id, node_id, status, nrec, rr.rid, rr.dt, rr.v, rr.u, rr.cid FROM (
+                SELECT i.person_id, p.node_id, ({status})::UTINYINT AS status, {nrec} AS nrec, a.rec AS rr
                 FROM {P}idx i CROSS JOIN {P}par p
                 LEFT JOIN ({agg}) a ON a.person_id = i.person_id AND a.node_id = p.node_id)
         """, qparams)
         con.execute(f"DROP TABLE {P}mem; DROP TABLE {P}par; DROP TABLE IF EXISTS {P}conv")
-
-    def _bigint_keys(self, tab: DomainTable, rid: str) -> bool:
-        """Whether (ok, date, record id) of ``tab`` packs into a BIGINT ordering key.
-
-        Needs a record id column with ids in [0, 2^45) (unique ids: ties cannot mix fields of two
-        records) and dates within 2^16 days of 1970 (1790-2149); read from column statistics.
-        """
-        if rid == "NULL::BIGINT":
-            return False
-        cached = self._key_kinds.get(tab.table)
-        if cached is None:
-            lo, hi, dlo, dhi = self.cdm.con.execute(
-                f"SELECT min({tab.record_id}), max({tab.record_id}), min({tab.date}), max({tab.date}) "
-                f"FROM {self.cdm.table(tab.table)}").fetchone()
-            import datetime as _dt
-
-            dlo, dhi = (d.date() if isinstance(d, _dt.datetime) else d for d in (dlo, dhi))
-            ok_dates = (dlo is None or dlo >= _dt.date(1790, 8, 1)) and (dhi is None or dhi <= _dt.date(2149, 5, 1))
-            cached = lo is None or (lo >= 0 and hi < 2 ** 45 and ok_dates)
-            self._key_kinds[tab.table] = cached
-        return cached
 
     def _run_group(self, n: _Node) -> None:
         con, P = self.cdm.con, self.prefix
