@@ -231,6 +231,10 @@ def write_markdown(out: dict, path: Path, parser_eval: dict | None = None) -> No
            f"{'meeting' if p['wall_s'] / o['wall_s'] >= 10 else 'short of'} the >= 10x goal; ours pays for the "
            "evidence table and the funnel that the floor does not compute." if p else "not compared with pandas here.")
         ,
+        "- Run-to-run spread on this machine is large: earlier runs of this command on 2026-11-30 gave pandas / ours "
+        "8.0x (14:13, 3 repeats), 8.3x (16:28, 3 repeats) and 7.5x (17:18, 3 repeats, with a since-reverted variant "
+        "of the measurement scan that timed the same in place); the hand-written floor was 11-13x pandas each "
+        "time. Medians of 5 repeats (`--repeats 5`) are steadier than of 3.",
         "- Wall seconds depend on the load: the same command under heavy load (2026-11-30 11:06, load average 13 on "
         "2 cores) measured ours 31.4 s, the hand-written query 25.8 s (1.22x) and pandas 152.6 s (4.9x).",
         "- Synthetic CDM: `discovery cohorts synth --persons 1000000 --seed 0` (72.2M events: visits, conditions, "
