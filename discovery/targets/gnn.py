@@ -168,61 +168,53 @@ class GNNLinkModel:
         self.history: list[dict[str, float]] = []
 
     # ------------------------------------------------------------------ graph tensors
-    def _graph_tensors(self, g: KnowledgeGraph, target_edges: dict[EdgeType, np.ndarray], device,
-                       keep: float = 1.0, rng: np.random.Generator | None = None) -> dict[str, Any]:
-        """Message-passing tensors for edges = non-target edges + ``target_edges``, with reverses.
+    def _relation_edges(self, g: KnowledgeGraph, target_edges: dict[EdgeType, np.ndarray],
+                        keep: float = 1.0, rng: np.random.Generator | None = None) -> dict[EdgeType, np.ndarray]:
+        """``(2, E)`` edges of every relation in ``rel_types`` (reverses flipped): non-target edges + ``target_edges``.
 
         ``keep < 1`` samples that share of the edges (DropEdge; used while training only).
         """
-        import torch
-
         edges = dict(g.edges)
         edges.update(target_edges)
         if keep < 1.0 and rng is not None:
             edges = {et: e[:, rng.random(e.shape[1]) < keep] for et, e in edges.items()}
+        out = {}
+        for rt in self.rel_types:
+            if rt[1].startswith(REVERSE_PREFIX):
+                e = edges.get((rt[2], rt[1][len(REVERSE_PREFIX):], rt[0]))
+                e = None if e is None else e[::-1]
+            else:
+                e = edges.get(rt)
+            out[rt] = np.ascontiguousarray(e) if e is not None else np.zeros((2, 0), dtype=np.int64)
+        return out
+
+    def _graph_tensors(self, g: KnowledgeGraph, target_edges: dict[EdgeType, np.ndarray], device,
+                       keep: float = 1.0, rng: np.random.Generator | None = None) -> dict[str, Any]:
+        """Full-graph message-passing tensors (see :meth:`_relation_edges`)."""
+        import torch
+
+        rel = self._relation_edges(g, target_edges, keep, rng)
         if self.encoder_kind == "rgcn":
             ei, et = [], []
             for r, rt in enumerate(self.rel_types):
-                base = (rt[2], rt[1][len(REVERSE_PREFIX):], rt[0]) if rt[1].startswith(REVERSE_PREFIX) else rt
-                e = edges.get(base)
-                if e is None or e.shape[1] == 0:
-                    continue
-                s, d = (e[1], e[0]) if base is not rt else (e[0], e[1])
-                ei.append(np.stack([s + self.offsets[rt[0]], d + self.offsets[rt[2]]]))
-                et.append(np.full(e.shape[1], r))
+                e = rel[rt]
+                if e.shape[1]:
+                    ei.append(np.stack([e[0] + self.offsets[rt[0]], e[1] + self.offsets[rt[2]]]))
+                    et.append(np.full(e.shape[1], r))
             return {"edge_index": torch.from_numpy(np.concatenate(ei, 1)).long().to(device),
                     "edge_type": torch.from_numpy(np.concatenate(et)).long().to(device)}
-        d = {}
-        for rt in self.rel_types:
-            if rt[1].startswith(REVERSE_PREFIX):
-                e = edges.get((rt[2], rt[1][len(REVERSE_PREFIX):], rt[0]))
-                e = None if e is None else e[::-1]
-            else:
-                e = edges.get(rt)
-            if e is None:
-                e = np.zeros((2, 0), dtype=np.int64)
-            d[rt] = torch.from_numpy(np.ascontiguousarray(e)).long().to(device)
-        return {"edge_index_dict": d}
+        return {"edge_index_dict": {rt: torch.from_numpy(e).long().to(device) for rt, e in rel.items()}}
 
     def _heterodata(self, g: KnowledgeGraph, target_edges: dict[EdgeType, np.ndarray]):
-        """``HeteroData`` of the message-passing graph (non-target edges + ``target_edges``, with reverses)."""
+        """``HeteroData`` of the message-passing graph (see :meth:`_relation_edges`)."""
         import torch
         from torch_geometric.data import HeteroData
 
-        edges = dict(g.edges)
-        edges.update(target_edges)
         data = HeteroData()
         for t in g.node_types:
             data[t].num_nodes = g.num_nodes(t)
-        for rt in self.rel_types:
-            if rt[1].startswith(REVERSE_PREFIX):
-                e = edges.get((rt[2], rt[1][len(REVERSE_PREFIX):], rt[0]))
-                e = None if e is None else e[::-1]
-            else:
-                e = edges.get(rt)
-            if e is None:
-                e = np.zeros((2, 0), dtype=np.int64)
-            data[rt].edge_index = torch.from_numpy(np.ascontiguousarray(e)).long()
+        for rt, e in self._relation_edges(g, target_edges).items():
+            data[rt].edge_index = torch.from_numpy(e).long()
         return data
 
     def _fanouts(self) -> dict[EdgeType, list[int]]:
