@@ -137,7 +137,8 @@ class GNNLinkModel:
         over every node with the same fan-outs (seeded, so repeatable). Use it when the
         full graph's activations do not fit in (GPU) memory.
     num_neighbors : sequence of int
-        Neighbours sampled per node, per edge type, per layer (``-1``: all); ``"neighbor"`` only.
+        Neighbours sampled per node, per edge type, per layer (``-1``: all; a list shorter than
+        ``layers`` repeats its last value); ``"neighbor"`` only.
     batch_size : int
         Supervision edges per mini-batch; ``"neighbor"`` only.
     max_minutes : float
@@ -161,7 +162,7 @@ class GNNLinkModel:
                        dropout=dropout, negatives=negatives, supervision_ratio=supervision_ratio,
                        eval_every=eval_every, patience=patience, max_minutes=max_minutes,
                        edge_keep=edge_keep, batching=batching,
-                       num_neighbors=[int(k) for k in list(num_neighbors)[:layers]] + [-1] * max(0, layers - len(num_neighbors)),
+                       num_neighbors=[int(k) for k in (list(num_neighbors) + [list(num_neighbors)[-1]] * layers)[:layers]],
                        batch_size=batch_size)
         self.accelerator = accelerator
         self.node_features = node_features
