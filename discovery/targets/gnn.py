@@ -156,17 +156,19 @@ class GNNLinkModel:
                  num_neighbors: Sequence[int] = (15, 10), batch_size: int = 1024, **_: Any) -> None:
         if batching not in ("full", "neighbor"):
             raise ValueError(f"batching must be 'full' or 'neighbor', not {batching!r}")
+        fanouts = list(num_neighbors)
         self.name = encoder
         self.encoder_kind = encoder
         self.hp = dict(hidden=hidden, layers=layers, heads=heads, epochs=epochs, lr=lr, weight_decay=weight_decay,
                        dropout=dropout, negatives=negatives, supervision_ratio=supervision_ratio,
                        eval_every=eval_every, patience=patience, max_minutes=max_minutes,
                        edge_keep=edge_keep, batching=batching,
-                       num_neighbors=[int(k) for k in (list(num_neighbors) + [list(num_neighbors)[-1]] * layers)[:layers]],
+                       num_neighbors=[int(k) for k in fanouts + fanouts[-1:] * layers][:layers],
                        batch_size=batch_size)
         self.accelerator = accelerator
         self.node_features = node_features
         self.history: list[dict[str, float]] = []
+        self._inference_graph: tuple[Any, Any] | None = None  # (HeteroData, sampler) while fitting
 
     # ------------------------------------------------------------------ graph tensors
     def _relation_edges(self, g: KnowledgeGraph, target_edges: dict[EdgeType, np.ndarray],
@@ -297,6 +299,7 @@ class GNNLinkModel:
         L.seed_everything(seed, workers=True, verbose=False)
         g = split.train_graph
         self.graph, self.tasks = g, list(tasks)
+        self._inference_graph = None
         self.rel_types = []
         for et in g.edge_types:
             self.rel_types += [et, (et[2], REVERSE_PREFIX + et[1], et[0])]
@@ -416,6 +419,7 @@ class GNNLinkModel:
             lit.net.load_state_dict(lit.best_state)
         self.net = lit.net.cpu()
         self._embed(self.net, torch.device("cpu"))
+        self._inference_graph = None
         self.best_val_mrr = lit.best
         return self
 
@@ -442,8 +446,10 @@ class GNNLinkModel:
 
         from .sampling import neighbor_sampler
 
-        data = self._heterodata(self.graph, {})
-        sampler = neighbor_sampler(data, self._fanouts())
+        if self._inference_graph is None:  # built once per fit, reused by every evaluation
+            data = self._heterodata(self.graph, {})
+            self._inference_graph = (data, neighbor_sampler(data, self._fanouts()))
+        data, sampler = self._inference_graph
         out = {}
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)

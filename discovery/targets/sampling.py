@@ -52,7 +52,9 @@ class HeteroNeighborSampler(_sampler_base()):  # type: ignore[misc]
             super().__init__(data, num_neighbors, **kwargs)
         if not self.is_hetero:
             raise ValueError("HeteroNeighborSampler needs a HeteroData graph")
-        self._num_nodes = {t: int(data[t].num_nodes) for t in data.node_types}
+        # global id -> local index in the batch being sampled (-1: not in it); reset after each batch,
+        # so a batch costs its own size, not the graph's
+        self._index = {t: torch.full((int(data[t].num_nodes),), -1, dtype=torch.long) for t in data.node_types}
 
     def _sample(self, seed: Any, seed_time: Any = None, **kwargs: Any):
         from torch_geometric.sampler import HeteroSamplerOutput
@@ -63,7 +65,7 @@ class HeteroNeighborSampler(_sampler_base()):  # type: ignore[misc]
         fanouts = self.num_neighbors.get_mapped_values(self.edge_types)  # rel string -> [k per hop]
         hops = self.num_neighbors.num_hops
         nodes = {t: [] for t in self.node_types}  # per type: list of global-id tensors, in order added
-        index = {t: torch.full((n,), -1, dtype=torch.long) for t, n in self._num_nodes.items()}
+        index = self._index
         count = {t: 0 for t in self.node_types}
 
         def add(t: str, ids: torch.Tensor) -> torch.Tensor:
@@ -78,37 +80,38 @@ class HeteroNeighborSampler(_sampler_base()):  # type: ignore[misc]
                 nodes[t].append(new)
             return index[t][ids]
 
-        frontier: dict[str, torch.Tensor] = {}
-        n_nodes_hop: dict[str, list[int]] = {t: [] for t in self.node_types}
-        for t, s in seed.items():
-            before = count[t]
-            add(t, s.long())
-            frontier[t] = torch.arange(before, count[t])
-        for t in self.node_types:
-            n_nodes_hop[t].append(count[t])
-        rows: dict[str, list[torch.Tensor]] = {r: [] for r in self.colptr_dict}
-        cols: dict[str, list[torch.Tensor]] = {r: [] for r in self.colptr_dict}
-        eids: dict[str, list[torch.Tensor]] = {r: [] for r in self.colptr_dict}
-        n_edges_hop: dict[str, list[int]] = {r: [] for r in self.colptr_dict}
-        for hop in range(hops):
-            start = dict(count)
-            for rel, colptr in self.colptr_dict.items():
-                src_t, _, dst_t = self.to_edge_type[rel]
-                k = fanouts[rel][hop] if hop < len(fanouts[rel]) else 0
-                fr = frontier.get(dst_t)
-                if k == 0 or fr is None or fr.numel() == 0:
-                    n_edges_hop[rel].append(0)
-                    continue
-                dst_global = torch.cat(nodes[dst_t])[fr]
-                pos, owner = _draw(colptr, dst_global, k)
-                src_global = self.row_dict[rel][pos]
-                rows[rel].append(add(src_t, src_global))
-                cols[rel].append(fr[owner])
-                eids[rel].append(pos)
-                n_edges_hop[rel].append(int(pos.numel()))
-            frontier = {t: torch.arange(start[t], count[t]) for t in self.node_types}
-            for t in self.node_types:
-                n_nodes_hop[t].append(count[t] - start[t])
+        try:
+            for t, s in seed.items():
+                add(t, s.long())
+            # frontier per type: (local indices, global ids) of the nodes added at the previous hop
+            frontier = {t: (torch.arange(count[t]), torch.cat(nodes[t])) for t in self.node_types if nodes[t]}
+            n_nodes_hop: dict[str, list[int]] = {t: [count[t]] for t in self.node_types}
+            rows: dict[str, list[torch.Tensor]] = {r: [] for r in self.colptr_dict}
+            cols: dict[str, list[torch.Tensor]] = {r: [] for r in self.colptr_dict}
+            eids: dict[str, list[torch.Tensor]] = {r: [] for r in self.colptr_dict}
+            n_edges_hop: dict[str, list[int]] = {r: [] for r in self.colptr_dict}
+            for hop in range(hops):
+                start, chunks = dict(count), {t: len(v) for t, v in nodes.items()}
+                for rel, colptr in self.colptr_dict.items():
+                    src_t, _, dst_t = self.to_edge_type[rel]
+                    k = fanouts[rel][hop] if hop < len(fanouts[rel]) else 0
+                    if k == 0 or dst_t not in frontier:
+                        n_edges_hop[rel].append(0)
+                        continue
+                    fr_local, fr_global = frontier[dst_t]
+                    pos, owner = _draw(colptr, fr_global, k)
+                    rows[rel].append(add(src_t, self.row_dict[rel][pos]))
+                    cols[rel].append(fr_local[owner])
+                    eids[rel].append(pos)
+                    n_edges_hop[rel].append(int(pos.numel()))
+                frontier = {t: (torch.arange(start[t], count[t]), torch.cat(nodes[t][chunks[t]:]))
+                            for t in self.node_types if count[t] > start[t]}
+                for t in self.node_types:
+                    n_nodes_hop[t].append(count[t] - start[t])
+        finally:
+            for t, v in nodes.items():
+                for ids in v:
+                    index[t][ids] = -1
         cat = lambda xs: torch.cat(xs) if xs else torch.zeros(0, dtype=torch.long)  # noqa: E731
         node = {t: cat(v) for t, v in nodes.items()}
         row = remap_keys({r: cat(v) for r, v in rows.items()}, self.to_edge_type)
