@@ -56,9 +56,9 @@ def run_ours(cdm_dir: Path) -> tuple[np.ndarray, dict]:
                    threads=int(os.environ.get("BENCH_DUCKDB_THREADS", "2")))
     res = screen(cdm, criteria_from_dict(TRIAL))
     ids = np.array(res.eligible_ids(), dtype=np.int64)
-    funnel = res.funnel()
+    funnel = res.attrition()  # the funnel's records (res.funnel() is the same as a DataFrame)
     return ids, {"seconds": time.perf_counter() - t0, "timings": res.timings,
-                 "funnel": funnel[["rule", "remaining"]].values.tolist()}
+                 "funnel": [[r["rule"], r["remaining"]] for r in funnel]}
 
 
 HANDWRITTEN = """

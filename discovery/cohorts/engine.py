@@ -81,6 +81,9 @@ DOMAIN_TABLES: dict[str, tuple[DomainTable, ...]] = {
 }
 
 
+#: key bits up to which the per-person failure summary may use a perfect hash table (2^21 slots)
+PERFECT_HT_BITS = 21
+
 #: concept sets up to this size are also written into the domain scan as a literal IN list
 INLINE_CONCEPTS = 5000
 
@@ -128,6 +131,7 @@ class Screener:
         self.warnings: list[str] = []
         self.prefix = f"_scr{next(_RUN_IDS)}_"
         self.fail_tables: set[str] = set()
+        self.index_span: list | None = None  # [earliest, latest] index date, set by run()
         self.nodes: list[_Node] = []
         self._build_nodes()
 
@@ -198,7 +202,7 @@ class Screener:
         P = self.prefix
         self._make_index()
         timings["index"] = time.perf_counter() - t0
-        n0 = con.execute(f"SELECT count(*) FROM {P}idx").fetchone()[0]
+        n0, self.index_span = con.execute(f"SELECT count(*), [min(index_date), max(index_date)] FROM {P}idx").fetchone()
         if n0 == 0:
             rule = self.criteria.index
             span = ""
@@ -320,8 +324,6 @@ class Screener:
         con.execute(f"DROP TABLE {P}demo")
 
     def _run_domain(self, tab: DomainTable, nodes: list[_Node]) -> None:
-        import pandas as pd
-
         con, P, cdm = self.cdm.con, self.prefix, self.cdm
         members = []
         params = []
@@ -347,20 +349,19 @@ class Screener:
             params.append(dict(node_id=n.node_id, win_lo=c.window.start, win_hi=c.window.end,
                                has_value=v is not None, use_last=c.use == "last",
                                v_lo=vlo, v_lo_inc=vlo_inc, v_hi=vhi, v_hi_inc=vhi_inc,
-                               units=",".join(str(u) for u in c.units) if c.units else None,
+                               units=[int(u) for u in c.units] if c.units else None,
                                c_lo=lo_c, c_hi=hi_c, any_concept=(c.type == "death" and not ids)))
-        mem = pd.DataFrame(members, columns=["node_id", "concept_id"]).astype({"node_id": "int32", "concept_id": "int64"})
-        par = pd.DataFrame(params).astype({"win_lo": "Int64", "win_hi": "Int64", "v_lo": "float64", "v_hi": "float64",
-                                           "c_hi": "Int64", "c_lo": "int64", "units": "object"})
-        con.register(f"{P}mem_df", mem)
-        con.register(f"{P}par_df", par)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {P}mem AS SELECT * FROM {P}mem_df")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {P}par AS SELECT node_id::INTEGER AS node_id, win_lo::INTEGER AS win_lo, "
-                    "win_hi::INTEGER AS win_hi, has_value, use_last, v_lo, v_lo_inc, v_hi, v_hi_inc, "
-                    "CASE WHEN units IS NULL THEN NULL ELSE string_split(units, ',')::BIGINT[] END AS units, "
-                    f"c_lo::BIGINT AS c_lo, c_hi::BIGINT AS c_hi, any_concept FROM {P}par_df")
-        con.unregister(f"{P}mem_df")
-        con.unregister(f"{P}par_df")
+        # the two small parameter tables are built in DuckDB directly (no pandas on the screening path)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {P}mem AS SELECT unnest(?::INTEGER[]) AS node_id, "
+                    "unnest(?::BIGINT[]) AS concept_id", [[m[0] for m in members], [m[1] for m in members]])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {P}par (node_id INTEGER, win_lo INTEGER, win_hi INTEGER, "
+                    "has_value BOOLEAN, use_last BOOLEAN, v_lo DOUBLE, v_lo_inc BOOLEAN, v_hi DOUBLE, v_hi_inc BOOLEAN, "
+                    "units BIGINT[], c_lo BIGINT, c_hi BIGINT, any_concept BOOLEAN)")
+        con.executemany(f"INSERT INTO {P}par VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            [p["node_id"], p["win_lo"], p["win_hi"], p["has_value"], p["use_last"],
+             None if p["v_lo"] is None else float(p["v_lo"]), bool(p["v_lo_inc"]),
+             None if p["v_hi"] is None else float(p["v_hi"]), bool(p["v_hi_inc"]),
+             p["units"], int(p["c_lo"]), p["c_hi"], p["any_concept"]] for p in params])
         if convs:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {P}conv (node_id INTEGER, unit BIGINT, f DOUBLE)")
             con.executemany(f"INSERT INTO {P}conv VALUES (?, ?, ?)", convs)
@@ -377,11 +378,22 @@ class Screener:
             src, qparams = "", []
         src += (f"SELECT d.person_id, m.node_id, d.{tab.date} AS dt, {rid} AS rid, {val} AS v, {unit} AS u, "
                 f"d.{tab.concept} AS cid FROM {cdm.table(tab.table)} d JOIN {P}mem m ON d.{tab.concept} = m.concept_id")
+        where = []
         all_ids = sorted({i for _, i in members})
         if 0 < len(all_ids) <= INLINE_CONCEPTS:
             # a literal IN list is pushed into the Parquet scan (row-group statistics, filter before the
             # other columns are read); the join alone filters only after every row is materialised
-            src += f" WHERE d.{tab.concept} IN ({', '.join(str(i) for i in all_ids)})"
+            where.append(f"d.{tab.concept} IN ({', '.join(str(i) for i in all_ids)})")
+        # the union of the criteria's windows around the earliest and latest index date, as literal date
+        # bounds: records no criterion can reach are dropped in the scan, before the join with the index dates
+        los, his = [p["win_lo"] for p in params], [p["win_hi"] for p in params]
+        first_idx, last_idx = self.index_span or (None, None)
+        if first_idx is not None and all(v is not None for v in los):
+            where.append(f"d.{tab.date} >= DATE '{first_idx.isoformat()}' + {int(min(los))}")
+        if last_idx is not None and all(v is not None for v in his):
+            where.append(f"d.{tab.date} <= DATE '{last_idx.isoformat()}' + {int(max(his))}")
+        if where:
+            src += " WHERE " + " AND ".join(where)
         if convs:  # the value compared: as recorded in a listed unit, else converted, else not comparable
             cv = "(CASE WHEN p.units IS NULL OR list_contains(p.units, e.u) THEN e.v ELSE e.v * k.f END)"
             conv_join = f"LEFT JOIN {P}conv k ON k.node_id = e.node_id AND k.unit = e.u"
@@ -396,7 +408,6 @@ class Screener:
         # when there is one, else the latest valued one; records without a usable value never decide a value
         # criterion (NULL key).
         # the union of the criteria's windows, applied before the join with the per-criterion parameters
-        los, his = [p["win_lo"] for p in params], [p["win_hi"] for p in params]
         span = []
         if all(v is not None for v in los):
             span.append(f"s.dt - i.index_date >= {int(min(los))}")
@@ -526,10 +537,17 @@ class ScreenResult:
         tag = hashlib.sha1("".join("1" if e else "0" for e in self.enabled).encode()).hexdigest()[:12]
         name = f"{self._P}fail_{tag}"
         if name not in self._s.fail_tables:
-            self.con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
-                SELECT person_id, min(rule_idx) AS first_fail, count(*) AS n_failed,
-                       count(*) FILTER (WHERE status = 2) AS n_failed_unknown
-                FROM {self._P}rule WHERE NOT passes AND {self._enabled_sql()} GROUP BY person_id""")
+            # person ids usually span a small range: a perfect (direct-index) hash table for this one
+            # group-by is ~25% faster at 1M persons; DuckDB falls back by itself when the range is wide
+            prev = self.con.execute("SELECT current_setting('perfect_ht_threshold')").fetchone()[0]
+            self.con.execute(f"SET perfect_ht_threshold = {max(int(prev), PERFECT_HT_BITS)}")
+            try:
+                self.con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                    SELECT person_id, min(rule_idx) AS first_fail, count(*) AS n_failed,
+                           count(*) FILTER (WHERE status = 2) AS n_failed_unknown
+                    FROM {self._P}rule WHERE NOT passes AND {self._enabled_sql()} GROUP BY person_id""")
+            finally:
+                self.con.execute(f"SET perfect_ht_threshold = {int(prev)}")
             self._s.fail_tables.add(name)
         return name
 
@@ -559,15 +577,8 @@ class ScreenResult:
         return int(self.con.execute(f"SELECT count(*) FROM {self._P}idx ANTI JOIN {self._fails()} USING (person_id)"
                                     ).fetchone()[0])
 
-    def funnel(self) -> "pd.DataFrame":
-        """ATLAS-style attrition at person level, in rule order.
-
-        Columns: ``step`` (0 = initial population), ``rule``, ``section``,
-        ``enabled``, ``remaining`` (persons passing this and every earlier
-        enabled rule), ``removed`` (lost at this step), ``pct_remaining``.
-        """
-        import pandas as pd
-
+    def attrition(self) -> list[dict[str, Any]]:
+        """The attrition funnel as plain records (what :meth:`funnel` puts in a DataFrame; no pandas needed)."""
         first = self.con.execute(f"SELECT first_fail, count(*) FROM {self._fails()} GROUP BY first_fail").fetchall()
         fails = {ff: int(c) for ff, c in first}
         n0 = self.n_initial
@@ -577,9 +588,20 @@ class ScreenResult:
             lost = fails.get(i, 0)
             remaining -= lost
             rows.append(dict(step=i + 1, rule=nm, section=sec, enabled=en, remaining=remaining, removed=lost))
-        df = pd.DataFrame(rows)
-        df["pct_remaining"] = (100.0 * df["remaining"] / n0).round(2) if n0 else 0.0
-        return df
+        for r in rows:
+            r["pct_remaining"] = round(100.0 * r["remaining"] / n0, 2) if n0 else 0.0
+        return rows
+
+    def funnel(self) -> "pd.DataFrame":
+        """ATLAS-style attrition at person level, in rule order.
+
+        Columns: ``step`` (0 = initial population), ``rule``, ``section``,
+        ``enabled``, ``remaining`` (persons passing this and every earlier
+        enabled rule), ``removed`` (lost at this step), ``pct_remaining``.
+        """
+        import pandas as pd
+
+        return pd.DataFrame(self.attrition())
 
     def rule_counts(self) -> "pd.DataFrame":
         """Per rule, over the whole initial population (order-independent): met / not_met / unknown / passing."""

@@ -93,7 +93,9 @@ class Vocabulary:
         ids = sorted({int(i) for i in concept_ids})
         if not self.has_concepts:
             return ids
-        found = set(self.concepts(ids)["concept_id"].astype("int64"))
+        rows = self.cdm.con.execute(f"SELECT concept_id FROM {self._concept_table()} "
+                                    "WHERE concept_id IN (SELECT unnest(?::BIGINT[]))", [ids]).fetchall()
+        found = {int(r[0]) for r in rows}
         return [i for i in ids if i not in found]
 
     def by_code(self, code: str, vocabulary_id: str | None = None) -> "pd.DataFrame":
