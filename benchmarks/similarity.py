@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -51,10 +52,17 @@ SINGLE = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS"
 
 # ----------------------------------------------------------------------------- children
 def child_ours(index: str, queries: str, out: str) -> None:
+    from discovery.screening.runtime import lean_allocator
+
+    lean_allocator()  # as `discovery screen search` does, before JAX starts its threads
     import jax
+
+    from discovery.screening.runtime import enable_compilation_cache
 
     from discovery.screening import open_index, threshold_search, topk_search
 
+    cache = enable_compilation_cache()
+    cached = len(list(Path(cache).iterdir())) if cache and Path(cache).exists() else 0
     t0 = time.perf_counter()
     idx = open_index(index)
     q = np.load(queries)
@@ -73,7 +81,8 @@ def child_ours(index: str, queries: str, out: str) -> None:
     hits = threshold_search(q, idx, THRESHOLD)
     res["threshold_s"], res["threshold_cpu_s"] = time.perf_counter() - t, time.process_time() - c
     res["threshold_stats"] = hits.stats.to_dict()
-    res.update(warmup_s=t_compile, load_s=tc - t0, rss_after_load_mb=rss0, backend=jax.default_backend())
+    res.update(warmup_s=t_compile, load_s=tc - t0, rss_after_load_mb=rss0, backend=jax.default_backend(),
+               cache_entries_at_start=cached)
     np.save(out + ".topk.npy", top.indices)
     np.save(out + ".topk_scores.npy", top.scores)
     np.savez(out + ".thr.npz", q=hits.query, t=hits.target, s=hits.scores)
@@ -298,7 +307,13 @@ def main() -> None:
                                                                          str(REPO.parent / "shared" / "data"))}
     print("[5/6] searches (ours, FPSim2, RDKit)", file=sys.stderr)
     runs = {}
+    # ours twice: first with an empty XLA compilation cache (a first search on a machine compiles the
+    # kernels), then as every later process runs, loading them from the cache
+    jax_cache = WORK / "cache"
+    shutil.rmtree(jax_cache, ignore_errors=True)
+    env["DISCOVERY_CACHE"] = str(jax_cache)
     for name, cmd in (
+        ("ours_cold", [PY, __file__, "--child", "ours", str(index_dir), str(qpath), str(WORK / "ours_cold.json")]),
         ("ours", [PY, __file__, "--child", "ours", str(index_dir), str(qpath), str(WORK / "ours.json")]),
         ("fpsim2", [PY, __file__, "--child", "fpsim2", str(h5), str(qpath), str(WORK / "fpsim2.json"),
                     str(a.queries)]),
@@ -385,6 +400,7 @@ def render(r: dict) -> str:
     ratio_fp = min(rates["ours_topk"] / rates["fpsim2_topk"], rates["ours_threshold"] / rates["fpsim2_threshold"])
     bw_frac = min(rates["ours_topk"], rates["ours_threshold"]) / r["bandwidth_bound_per_s"]
     rss_extra = o["peak_rss_mb"] - o["rss_after_load_mb"]
+    oc = r["runs"].get("ours_cold", o)
     fp_run = r["runs"]["fpsim2"]
     lines = [
         "## Similarity search (`benchmarks/similarity.py`)",
@@ -419,10 +435,15 @@ def render(r: dict) -> str:
         f"{r['bandwidth_bound_per_s'] / 1e6:.0f} M fingerprints/s streamed from RAM (the memory-bound rate if every "
         f"comparison read its library fingerprint from RAM). Ours reaches {bw_frac:.2f}x that bound "
         "(queries are batched, so a library block is read once per batch of up to 256 queries).",
-        f"- Peak RSS: ours {o['peak_rss_mb']:.0f} MB = {o['peak_rss_mb'] / r['packed_mb']:.2f}x the packed "
-        f"fingerprints ({r['packed_mb']:.0f} MiB; memory-mapped); of that {o['rss_after_load_mb']:.0f} MB is the "
-        f"interpreter with JAX, RDKit and the mapped index before searching, so the search itself adds "
-        f"{rss_extra:.0f} MB ({rss_extra / r['packed_mb']:.2f}x packed, page-cache pages of the map included). "
+        f"- Peak RSS (MiB throughout): ours {o['peak_rss_mb']:.0f} = {o['peak_rss_mb'] / r['packed_mb']:.2f}x the "
+        f"packed fingerprints ({r['packed_mb']:.0f} MiB; memory-mapped) in a process that loads the kernels from "
+        f"the XLA compilation cache, {oc['peak_rss_mb']:.0f} = {oc['peak_rss_mb'] / r['packed_mb']:.2f}x in the "
+        f"first process, which compiles them (empty cache, warm-up {oc['warmup_s']:.1f} s vs {o['warmup_s']:.1f} s). "
+        f"Of the former, {o['rss_after_load_mb']:.0f} is the interpreter with JAX and the mapped index before "
+        f"searching, so the search itself adds {rss_extra:.0f} ({rss_extra / r['packed_mb']:.2f}x packed, "
+        "page-cache pages of the map included). Both processes cap glibc's malloc arenas at one and search in "
+        "blocks of 4,096 rows (discovery/screening/runtime.py; before, with 16,384-row blocks, default arenas "
+        "and no cache: 420 = 1.72x). "
         f"FPSim2 {fp_run['peak_rss_mb']:.0f} MB (loads the whole table into RAM); RDKit "
         f"{r['runs']['rdkit']['peak_rss_mb']:.0f} MB (one Python ExplicitBitVect per molecule).",
         "",
@@ -431,8 +452,9 @@ def render(r: dict) -> str:
         f"- {'MET' if ratio_rd >= 10 else 'NOT MET'}: at least 10x RDKit per core (worst mode: {ratio_rd:.1f}x)",
         f"- {'MET' if ratio_fp >= 1 else 'NOT MET'}: at least FPSim2 (worst mode: {ratio_fp:.2f}x)",
         f"- {'MET' if bw_frac >= 0.5 else 'NOT MET'}: at least half the memory-bandwidth bound ({bw_frac:.2f}x)",
-        f"- {'MET' if o['peak_rss_mb'] <= 1.2 * r['packed_mb'] else 'NOT MET'}: peak RSS <= 1.2x packed "
-        f"fingerprints ({o['peak_rss_mb'] / r['packed_mb']:.2f}x whole process)",
+        f"- {'MET' if max(o['peak_rss_mb'], oc['peak_rss_mb']) <= 1.2 * r['packed_mb'] else 'NOT MET'}: peak RSS "
+        f"<= 1.2x packed fingerprints, whole process (compiling: {oc['peak_rss_mb'] / r['packed_mb']:.2f}x; "
+        f"kernels from the cache: {o['peak_rss_mb'] / r['packed_mb']:.2f}x)",
         "- GPU run: not made (no GPU was lent to this task).",
     ]
     if r.get("index"):

@@ -71,7 +71,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=10, help="neighbours per query (default 10)")
     p.add_argument("--threshold", type=float, help="return every neighbour with Tanimoto >= this instead of top-k")
     p.add_argument("--kernel", choices=("jax", "numpy"), help="default: jax when installed")
-    p.add_argument("--block-rows", type=int, default=16384)
+    p.add_argument("--block-rows", type=int, default=4096, help="library rows per kernel call (default 4096)")
     p.add_argument("--query-batch", type=int, default=256)
     p.add_argument("--no-bitbound", action="store_true", help="disable popcount pruning (same results, slower)")
     p.add_argument("--smiles-col")
@@ -157,6 +157,9 @@ def _input(source: str) -> dict[str, Path]:
 
 
 def _search(args: argparse.Namespace) -> int:
+    from discovery.screening.runtime import lean_allocator
+
+    lean_allocator()  # before JAX starts its threads (discovery/screening/runtime.py)
     import numpy as np
     import pandas as pd
 
