@@ -202,7 +202,7 @@ class Screener:
         P = self.prefix
         self._make_index()
         timings["index"] = time.perf_counter() - t0
-        n0, self.index_span = con.execute(f"SELECT count(*), [min(index_date), max(index_date)] FROM {P}idx").fetchone()
+        n0, self.index_span = con.execute(f"SELECT count(*), [min(index_date)::DATE, max(index_date)::DATE] FROM {P}idx").fetchone()
         if n0 == 0:
             rule = self.criteria.index
             span = ""
@@ -391,7 +391,7 @@ class Screener:
         if first_idx is not None and all(v is not None for v in los):
             where.append(f"d.{tab.date} >= DATE '{first_idx.isoformat()}' + {int(min(los))}")
         if last_idx is not None and all(v is not None for v in his):
-            where.append(f"d.{tab.date} <= DATE '{last_idx.isoformat()}' + {int(max(his))}")
+            where.append(f"d.{tab.date} < DATE '{last_idx.isoformat()}' + {int(max(his)) + 1}")  # whole last day
         if where:
             src += " WHERE " + " AND ".join(where)
         if convs:  # the value compared: as recorded in a listed unit, else converted, else not comparable
