@@ -8,6 +8,9 @@ variable                   meaning
                            registered files from before downloading
 ``DISCOVERY_OFFLINE``      ``1``: never download, use cache/mirror only
 ``DISCOVERY_DEVICE``       ``auto`` (default), ``cpu``, ``cuda``, ``mps``
+``DISCOVERY_JAX_CACHE``    ``0``: no persistent XLA compilation cache
+                           (default: on, under ``$DISCOVERY_CACHE/jax``;
+                           :mod:`discovery.screening.runtime`)
 =========================  ==============================================
 """
 
