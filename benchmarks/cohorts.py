@@ -235,7 +235,8 @@ def write_markdown(out: dict, path: Path, parser_eval: dict | None = None) -> No
         "bounds from the earliest and latest index date and the criteria's windows pushed into each domain scan; no "
         "pandas import on the screening path; a perfect hash table for the per-person failure summary) the same "
         "command gave pandas / ours 7.5-9.5x (4.09 s median at best, 1.40x the hand-written query); the hand-written "
-        "floor was 11-13x pandas each time. The floor is kept as written (no date-bound pushdown), so part of the "
+        "floor was 11-13x pandas each time. After them, two runs of the command gave 11.2x (18:41, 3.24 s) and "
+        "10.9x (19:21, 3.43 s; the table). The floor is kept as written (no date-bound pushdown), so part of the "
         "gap closed here is an optimisation the floor lacks. Medians of 5 repeats (`--repeats 5`) are steadier than "
         "of 3; pandas runs once (36-39 s across runs).",
         "- Wall seconds depend on the load: the same command under heavy load (2026-11-30 11:06, load average 13 on "
