@@ -54,7 +54,12 @@ def enable_compilation_cache() -> str | None:
         folder = str(jax.config.jax_compilation_cache_dir)
     else:
         folder = str(get_settings().cache_dir / "jax")
-        os.makedirs(folder, exist_ok=True)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as e:  # a read-only cache root: search still works, it just compiles every time
+            log.warning("no XLA compilation cache (%s: %s); kernels are compiled in every process", folder, e)
+            _state["cache"] = None
+            return None
         jax.config.update("jax_compilation_cache_dir", folder)
         # the search kernels compile in well under JAX's default 1 s threshold; cache them all
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)

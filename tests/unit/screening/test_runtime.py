@@ -67,3 +67,11 @@ def test_compilation_cache_can_be_turned_off(tmp_path):
     res = _run(tmp_path, DISCOVERY_JAX_CACHE="0")
     assert res["cache"] is None and res["same"]
     assert not (tmp_path / "cache" / "jax").exists()
+
+
+def test_unwritable_cache_root_still_searches(tmp_path):
+    root = tmp_path / "ro"
+    root.mkdir()
+    (root / "cache").write_text("a file where the cache folder should be")  # makedirs fails below it
+    res = _run(root)
+    assert res["cache"] is None and res["same"]
