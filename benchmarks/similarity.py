@@ -57,9 +57,8 @@ def child_ours(index: str, queries: str, out: str) -> None:
     lean_allocator()  # as `discovery screen search` does, before JAX starts its threads
     import jax
 
-    from discovery.screening.runtime import enable_compilation_cache
-
     from discovery.screening import open_index, threshold_search, topk_search
+    from discovery.screening.runtime import enable_compilation_cache
 
     cache = enable_compilation_cache()
     cached = len(list(Path(cache).iterdir())) if cache and Path(cache).exists() else 0

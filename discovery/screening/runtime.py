@@ -3,8 +3,8 @@
 Two things decide how much of a search process's memory and start-up time is
 not the search itself (benchmarks/RESULTS.md, "Similarity search", measures both):
 
-- **XLA compilation.** Every new kernel shape is compiled by LLVM (about 4 s
-  and ~50 MB of touched compiler pages per process on a 2-core CPU).
+- **XLA compilation.** Every new kernel shape is compiled by LLVM in every
+  new process (RSS of compiler pages and heap: ~38 MiB more at peak here).
   :func:`enable_compilation_cache` turns on JAX's persistent compilation cache
   under ``$DISCOVERY_CACHE/jax`` (``DISCOVERY_JAX_CACHE=0`` turns it off; a
   cache directory the user configured for JAX is kept), so later processes
@@ -14,8 +14,8 @@ not the search itself (benchmarks/RESULTS.md, "Similarity search", measures both
   peak RSS then exceeds its live memory by tens of MB. :func:`lean_allocator`
   caps the arenas at one (``mallopt(M_ARENA_MAX, 1)``, the same as
   ``MALLOC_ARENA_MAX=1``); the search kernels run one computation at a time,
-  so nothing contends for it. Call it before JAX starts its threads: the
-  ``discovery screen`` commands do, and so does the benchmark.
+  so nothing contends for it. Call it before JAX starts its threads:
+  ``discovery screen search`` does, and so does the benchmark.
 """
 
 from __future__ import annotations
