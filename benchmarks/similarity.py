@@ -268,6 +268,7 @@ def main() -> None:
 
     from discovery.screening import FingerprintSpec, open_index
     from discovery.screening.fingerprints import fingerprint_smiles
+    from discovery.screening.search import BLOCK_ROWS
 
     t_all = time.perf_counter()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -359,7 +360,7 @@ def main() -> None:
         "date": now_iso(), "machine": machine_info(), "load_avg_start": load0, "load_avg_end": os.getloadavg(),
         "versions": versions(["jax", "jaxlib", "rdkit", "FPSim2", "numpy", "tables"]),
         "n": n, "library": lib_meta, "queries": a.queries, "rdkit_queries": a.rdkit_queries, "k": K,
-        "threshold": THRESHOLD, "packed_mb": packed_mb, "memory_bandwidth_gbs": bw,
+        "threshold": THRESHOLD, "block_rows": BLOCK_ROWS, "packed_mb": packed_mb, "memory_bandwidth_gbs": bw,
         "bandwidth_bound_per_s": bound, "fpsim2_db_s": t_h5,
         "index": _index_build(a),
         "runs": {k: {"wall_s": v["measured"].wall_s, "cpu_s": v["measured"].cpu_s,
@@ -441,8 +442,8 @@ def render(r: dict) -> str:
         f"Of the former, {o['rss_after_load_mb']:.0f} is the interpreter with JAX and the mapped index before "
         f"searching, so the search itself adds {rss_extra:.0f} ({rss_extra / r['packed_mb']:.2f}x packed, "
         "page-cache pages of the map included). Both processes cap glibc's malloc arenas at one and search in "
-        "blocks of 4,096 rows (discovery/screening/runtime.py; before, with 16,384-row blocks, default arenas "
-        "and no cache: 420 = 1.72x). "
+        f"blocks of {r.get('block_rows', 4096):,} rows (discovery/screening/runtime.py; before, with 16,384-row "
+        "blocks, default arenas and no cache: 420 = 1.72x). "
         f"FPSim2 {fp_run['peak_rss_mb']:.0f} MB (loads the whole table into RAM); RDKit "
         f"{r['runs']['rdkit']['peak_rss_mb']:.0f} MB (one Python ExplicitBitVect per molecule).",
         "",

@@ -21,7 +21,6 @@ not the search itself (benchmarks/RESULTS.md, "Similarity search", measures both
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import os
 import sys
@@ -75,8 +74,8 @@ def lean_allocator() -> bool:
     ok = False
     if sys.platform.startswith("linux"):
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            ok = bool(libc.mallopt(_M_ARENA_MAX, 1))
+            # the symbols already loaded into this process (libc's among them): no library search
+            ok = bool(ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1))
         except (OSError, AttributeError):  # not glibc (e.g. musl has no mallopt)
             ok = False
     if not ok:
