@@ -327,18 +327,24 @@ def versions(packages: Sequence[str]) -> dict[str, str | None]:
 
 
 def git_commit(root: Path = REPO_ROOT) -> str | None:
-    """HEAD commit of ``root`` with ``+dirty`` when tracked files are modified."""
+    """HEAD commit of ``root`` with ``+dirty`` when tracked files are modified.
+
+    A copy of the tree without ``.git`` (e.g. shipped to a GPU machine by
+    ``benchmarks/gpu_checks.sh``) gives ``$DISCOVERY_GIT_COMMIT`` instead, set by
+    whoever made the copy.
+    """
+    fallback = os.environ.get("DISCOVERY_GIT_COMMIT") or None
     try:
         sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if sha.returncode != 0:
-            return None
+            return fallback
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
             capture_output=True, text=True, timeout=10,
         )
         return sha.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
-        return None
+        return fallback
 
 
 def load_average() -> tuple[float, float, float] | None:

@@ -15,7 +15,8 @@ One invocation:
    ``--rdkit-queries`` queries only (it is ~100x slower), its rate extrapolated;
 5. checks that our top-10 and threshold hits equal RDKit's (ties by index) and FPSim2's;
 6. measures this machine's memory bandwidth in the same run (a large NumPy copy);
-7. prints the ratio table and writes ``benchmarks/results/screening_similarity.json``;
+7. prints the ratio table and writes ``benchmarks/results/screening_similarity.json`` (``..._gpu.json``
+   when JAX's default backend is a GPU: then the table compares wall-time rates);
    ``--write`` also renders the similarity part of ``benchmarks/results/screening.md``.
 
 Usage::
@@ -51,7 +52,7 @@ SINGLE = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS"
 
 
 # ----------------------------------------------------------------------------- children
-def child_ours(index: str, queries: str, out: str) -> None:
+def child_ours(index: str, queries: str, out: str, block_rows: str | None = None) -> None:
     from discovery.screening.runtime import lean_allocator
 
     lean_allocator()  # as `discovery screen search` does, before JAX starts its threads
@@ -59,6 +60,9 @@ def child_ours(index: str, queries: str, out: str) -> None:
 
     from discovery.screening import open_index, threshold_search, topk_search
     from discovery.screening.runtime import enable_compilation_cache
+    from discovery.screening.search import BLOCK_ROWS
+
+    rows = int(block_rows) if block_rows else BLOCK_ROWS
 
     cache = enable_compilation_cache()
     cached = len(list(Path(cache).iterdir())) if cache and Path(cache).exists() else 0
@@ -68,20 +72,20 @@ def child_ours(index: str, queries: str, out: str) -> None:
     rss0 = _rss_mb()
     # compile the kernels' shapes once on one query batch (reported separately, not in the rates)
     tc = time.perf_counter()
-    topk_search(q[:256], idx, k=K)
-    threshold_search(q[:256], idx, THRESHOLD)
+    topk_search(q[:256], idx, k=K, block_rows=rows)
+    threshold_search(q[:256], idx, THRESHOLD, block_rows=rows)
     t_compile = time.perf_counter() - tc
     res = {}
     t, c = time.perf_counter(), time.process_time()
-    top = topk_search(q, idx, k=K)
+    top = topk_search(q, idx, k=K, block_rows=rows)
     res["topk_s"], res["topk_cpu_s"] = time.perf_counter() - t, time.process_time() - c
     res["topk_stats"] = top.stats.to_dict()
     t, c = time.perf_counter(), time.process_time()
-    hits = threshold_search(q, idx, THRESHOLD)
+    hits = threshold_search(q, idx, THRESHOLD, block_rows=rows)
     res["threshold_s"], res["threshold_cpu_s"] = time.perf_counter() - t, time.process_time() - c
     res["threshold_stats"] = hits.stats.to_dict()
     res.update(warmup_s=t_compile, load_s=tc - t0, rss_after_load_mb=rss0, backend=jax.default_backend(),
-               cache_entries_at_start=cached)
+               device=str(jax.devices()[0].device_kind), cache_entries_at_start=cached, block_rows=rows)
     np.save(out + ".topk.npy", top.indices)
     np.save(out + ".topk_scores.npy", top.scores)
     np.savez(out + ".thr.npz", q=hits.query, t=hits.target, s=hits.scores)
@@ -255,9 +259,16 @@ def main() -> None:
     ap.add_argument("--rdkit-queries", type=int, default=100)
     ap.add_argument("--workers", type=int, default=2, help="processes for building the library and index")
     ap.add_argument("--sources", type=int, default=3000, help="mirror molecules decomposed into BRICS fragments")
+    ap.add_argument("--block-rows", type=int, default=None,
+                    help="library rows per block for our search (default: discovery.screening.search.BLOCK_ROWS)")
+    ap.add_argument("--peers", default="rdkit,fpsim2",
+                    help="comma-separated peers to run: rdkit (always needed for the exactness check), fpsim2")
     ap.add_argument("--write", action="store_true", help="write benchmarks/results/screening.md (similarity part)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    peers = [x.strip() for x in a.peers.split(",") if x.strip()]
+    if "rdkit" not in peers or not set(peers) <= {"rdkit", "fpsim2"}:
+        ap.error(f"--peers must name rdkit and may add fpsim2, got {a.peers!r}")
     if a.child:
         kind, *rest = a.child
         {"ours": lambda: child_ours(*rest), "rdkit": lambda: child_rdkit(rest[0], rest[1], rest[2], int(rest[3])),
@@ -270,6 +281,7 @@ def main() -> None:
     from discovery.screening.fingerprints import fingerprint_smiles
     from discovery.screening.search import BLOCK_ROWS
 
+    block_rows = a.block_rows or BLOCK_ROWS
     t_all = time.perf_counter()
     WORK.mkdir(parents=True, exist_ok=True)
     load0 = os.getloadavg()
@@ -289,7 +301,7 @@ def main() -> None:
              "workers": a.workers}))
     idx = open_index(index_dir)
     packed_mb = idx.nbytes / 2 ** 20
-    print("[3/6] queries + FPSim2 database", file=sys.stderr)
+    print("[3/6] queries" + (" + FPSim2 database" if "fpsim2" in peers else ""), file=sys.stderr)
     import pandas as pd
 
     from discovery.data.loaders import resolve
@@ -300,26 +312,30 @@ def main() -> None:
     qpath = WORK / f"queries_{a.queries}_s{a.seed}.npy"
     np.save(qpath, qfp)
     h5 = WORK / f"fpsim2_{a.n}_s{a.seed}.h5"
-    t_h5 = write_fpsim2_db(idx, h5) if not h5.exists() else 0.0
+    t_h5 = write_fpsim2_db(idx, h5) if "fpsim2" in peers and not h5.exists() else 0.0
     print("[4/6] memory bandwidth", file=sys.stderr)
     bw = memory_bandwidth()
     env = {**os.environ, **SINGLE, "DISCOVERY_DATA_MIRROR": os.environ.get("DISCOVERY_DATA_MIRROR",
                                                                          str(REPO.parent / "shared" / "data"))}
-    print("[5/6] searches (ours, FPSim2, RDKit)", file=sys.stderr)
+    print(f"[5/6] searches (ours, {', '.join(peers)})", file=sys.stderr)
     runs = {}
     # ours twice: first with an empty XLA compilation cache (a first search on a machine compiles the
     # kernels), then as every later process runs, loading them from the cache
     jax_cache = WORK / "cache"
     shutil.rmtree(jax_cache, ignore_errors=True)
     env["DISCOVERY_CACHE"] = str(jax_cache)
-    for name, cmd in (
-        ("ours_cold", [PY, __file__, "--child", "ours", str(index_dir), str(qpath), str(WORK / "ours_cold.json")]),
-        ("ours", [PY, __file__, "--child", "ours", str(index_dir), str(qpath), str(WORK / "ours.json")]),
-        ("fpsim2", [PY, __file__, "--child", "fpsim2", str(h5), str(qpath), str(WORK / "fpsim2.json"),
-                    str(a.queries)]),
-        ("rdkit", [PY, __file__, "--child", "rdkit", str(index_dir), str(qpath), str(WORK / "rdkit.json"),
-                   str(a.rdkit_queries)]),
-    ):
+    children = {
+        "ours_cold": [PY, __file__, "--child", "ours", str(index_dir), str(qpath), str(WORK / "ours_cold.json"),
+                      str(block_rows)],
+        "ours": [PY, __file__, "--child", "ours", str(index_dir), str(qpath), str(WORK / "ours.json"),
+                 str(block_rows)],
+        "fpsim2": [PY, __file__, "--child", "fpsim2", str(h5), str(qpath), str(WORK / "fpsim2.json"), str(a.queries)],
+        "rdkit": [PY, __file__, "--child", "rdkit", str(index_dir), str(qpath), str(WORK / "rdkit.json"),
+                  str(a.rdkit_queries)],
+    }
+    for name, cmd in children.items():
+        if name == "fpsim2" and "fpsim2" not in peers:
+            continue
         m = run_measured(cmd, log=WORK / f"{name}.log", env=env)
         if m.returncode != 0:
             raise SystemExit(f"{name} failed:\n{m.log_tail()}")
@@ -328,39 +344,42 @@ def main() -> None:
     print("[6/6] checks and table", file=sys.stderr)
     ours_top = np.load(WORK / "ours.json.topk.npy")
     rd_top = np.load(WORK / "rdkit.json.topk.npy")
-    fp_top = np.load(WORK / "fpsim2.json.topk.npy")
     ours_thr = dict(np.load(WORK / "ours.json.thr.npz"))
     rd_thr = dict(np.load(WORK / "rdkit.json.thr.npz"))
-    fp_thr = dict(np.load(WORK / "fpsim2.json.thr.npz"))
     checks = {
         "topk_identical_to_rdkit": compare_topk(ours_top, rd_top),
         "threshold_identical_to_rdkit": compare_hits(ours_thr, rd_thr, a.rdkit_queries),
-        "topk_same_set_as_fpsim2": float(np.mean([set(x) == set(y) for x, y in zip(ours_top, fp_top)])),
-        "threshold_identical_to_fpsim2": compare_hits(ours_thr, fp_thr, a.queries),
         "threshold_hits": int(len(ours_thr["q"])),
     }
+    if "fpsim2" in runs:
+        fp_top = np.load(WORK / "fpsim2.json.topk.npy")
+        fp_thr = dict(np.load(WORK / "fpsim2.json.thr.npz"))
+        checks["topk_same_set_as_fpsim2"] = float(np.mean([set(x) == set(y) for x, y in zip(ours_top, fp_top)]))
+        checks["threshold_identical_to_fpsim2"] = compare_hits(ours_thr, fp_thr, a.queries)
     n = len(idx)
-    o, f, r = runs["ours"]["res"], runs["fpsim2"]["res"], runs["rdkit"]["res"]
+    o, r = runs["ours"]["res"], runs["rdkit"]["res"]
     pairs = a.queries * n
     # per core = per CPU-second of the searching process (the machine is shared: wall time depends on
     # how much of a core each process got; every tool runs single-threaded)
     rate = {
         ("ours", "topk"): pairs / o["topk_cpu_s"], ("ours", "threshold"): pairs / o["threshold_cpu_s"],
-        ("fpsim2", "topk"): pairs / f["topk_cpu_s"], ("fpsim2", "threshold"): pairs / f["threshold_cpu_s"],
         ("rdkit", "topk"): a.rdkit_queries * n / r["both_cpu_s"],
         ("rdkit", "threshold"): a.rdkit_queries * n / r["both_cpu_s"],
     }
     wall_rate = {
         ("ours", "topk"): pairs / o["topk_s"], ("ours", "threshold"): pairs / o["threshold_s"],
-        ("fpsim2", "topk"): pairs / f["topk_s"], ("fpsim2", "threshold"): pairs / f["threshold_s"],
         ("rdkit", "topk"): a.rdkit_queries * n / r["both_s"], ("rdkit", "threshold"): a.rdkit_queries * n / r["both_s"],
     }
+    if "fpsim2" in runs:
+        f = runs["fpsim2"]["res"]
+        rate.update({("fpsim2", "topk"): pairs / f["topk_cpu_s"], ("fpsim2", "threshold"): pairs / f["threshold_cpu_s"]})
+        wall_rate.update({("fpsim2", "topk"): pairs / f["topk_s"], ("fpsim2", "threshold"): pairs / f["threshold_s"]})
     bound = bw * 1e9 / (idx.n_words * 8)  # comparisons/s if every comparison streams one fingerprint from RAM
     result = {
         "date": now_iso(), "machine": machine_info(), "load_avg_start": load0, "load_avg_end": os.getloadavg(),
         "versions": versions(["jax", "jaxlib", "rdkit", "FPSim2", "numpy", "tables"]),
         "n": n, "library": lib_meta, "queries": a.queries, "rdkit_queries": a.rdkit_queries, "k": K,
-        "threshold": THRESHOLD, "block_rows": BLOCK_ROWS, "packed_mb": packed_mb, "memory_bandwidth_gbs": bw,
+        "threshold": THRESHOLD, "block_rows": block_rows, "peers": peers, "packed_mb": packed_mb, "memory_bandwidth_gbs": bw,
         "bandwidth_bound_per_s": bound, "fpsim2_db_s": t_h5,
         "index": _index_build(a),
         "runs": {k: {"wall_s": v["measured"].wall_s, "cpu_s": v["measured"].cpu_s,
@@ -371,11 +390,13 @@ def main() -> None:
         "command": "python benchmarks/similarity.py " + " ".join(sys.argv[1:]),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "screening_similarity.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    on_cpu = runs["ours"]["res"].get("backend", "cpu") == "cpu"
+    (RESULTS / f"screening_similarity{'' if on_cpu else '_gpu'}.json").write_text(
+        json.dumps(result, indent=2, default=str) + "\n")
     md = render(result)
     print(md)
     if a.write:
-        _write_part("similarity", md)
+        _write_part("similarity" if on_cpu else "similarity_gpu", md)
 
 
 def _index_build(a) -> dict | None:
@@ -384,7 +405,13 @@ def _index_build(a) -> dict | None:
     return json.loads(p.read_text()) if p.exists() else None
 
 
+def _tools(r: dict) -> list[str]:
+    return [t for t in ("ours", "fpsim2", "rdkit") if f"{t}_topk" in r["rates_per_s"]]
+
+
 def render(r: dict) -> str:
+    if r["runs"]["ours"].get("backend", "cpu") != "cpu" or "fpsim2" not in _tools(r):
+        return render_accelerator(r)  # the CPU table and its goals need FPSim2
     rates = r["rates_per_s"]
     o = r["runs"]["ours"]
     wall = r.get("wall_rates_per_s", rates)
@@ -460,6 +487,53 @@ def render(r: dict) -> str:
     if r.get("index"):
         lines.append(f"- Index build (`discovery screen index`, {r['index'].get('workers', '?')} workers): "
                      f"{r['index']['wall_s']:.0f} s wall, peak RSS {r['index']['peak_rss_mb']:.0f} MB.")
+    return "\n".join(lines) + "\n"
+
+
+def render_accelerator(r: dict) -> str:
+    """The same benchmark with our search on a GPU (JAX's default backend): wall-time rates.
+
+    Per-core rates and the issue's CPU goals do not apply to a GPU run (the searching
+    process's CPU time is the host's, not the device's work), so the table compares
+    wall-time rates: ours on the device vs each peer on one core of the same machine.
+    """
+    o, oc = r["runs"]["ours"], r["runs"].get("ours_cold", r["runs"]["ours"])
+    wall = r["wall_rates_per_s"]
+    rows = []
+    for mode in ("topk", "threshold"):
+        label = "top-%d" % r["k"] if mode == "topk" else "Tanimoto >= %.1f" % r["threshold"]
+        for tool in _tools(r):
+            where = f"{o['backend'].upper()} ({o.get('device', '?')})" if tool == "ours" else "1 CPU core"
+            rows.append([f"{tool} ({label})", where, f"{wall[f'{tool}_{mode}'] / 1e6:,.1f}",
+                         f"{wall[f'ours_{mode}'] / wall[f'{tool}_{mode}']:,.1f}x"])
+    c = r["checks"]
+    m = r["machine"]
+    lines = [
+        f"## Similarity search, ours on {o['backend'].upper()} (`benchmarks/similarity.py`)",
+        "",
+        f"Date {r['date']}; machine: {m.get('gpu') or o.get('device')}, {m.get('cpu', '?')}, {m.get('cores', '?')} "
+        f"cores, {m.get('ram_gib', '?')} GiB. Command: `{r['command']}`. Versions: "
+        + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v) + ".",
+        "",
+        f"The same library ({r['n']:,} BRICS molecules, packed {r['packed_mb']:.0f} MiB, memory-mapped on the host), "
+        f"the same {r['queries']} queries and the same code as the CPU table; JAX's default backend is "
+        f"`{o['backend']}`, so our kernels run on the device and each block of {r['block_rows']:,} rows is copied "
+        "from the host map as it is visited. Peers run single-threaded on the host CPU (RDKit on the first "
+        f"{r['rdkit_queries']} queries, extrapolated). Ours searched all {r['queries']} queries in "
+        f"{o['topk_s']:.2f} s (top-{r['k']}) and {o['threshold_s']:.2f} s (threshold). Wall-time rates (query x library pairs per second); per-core "
+        "rates and the CPU goals do not apply to a device run.",
+        "",
+        markdown_table(["tool (mode)", "runs on", "M comparisons per wall-second", "ours / tool"], rows),
+        "",
+        f"- Exactness: top-10 identical to RDKit (ties by index) for {c['topk_identical_to_rdkit']:.0%} of the "
+        f"{r['rdkit_queries']} checked queries; threshold hits identical to RDKit: "
+        f"{c['threshold_identical_to_rdkit']}" + (f"; to FPSim2: {c['threshold_identical_to_fpsim2']}"
+                                                  if "threshold_identical_to_fpsim2" in c else "")
+        + f" ({c['threshold_hits']:,} hits).",
+        f"- Warm-up (compiling, first 256 queries in both modes): {oc['warmup_s']:.1f} s with an empty XLA cache, "
+        f"{o['warmup_s']:.1f} s loading from it; whole search process {o['wall_s']:.1f} s wall. Host peak RSS "
+        f"{o['peak_rss_mb']:.0f} MiB (CUDA context included).",
+    ]
     return "\n".join(lines) + "\n"
 
 

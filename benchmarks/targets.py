@@ -152,7 +152,9 @@ def child(model: str, split_kind: str, seed: int, out: Path) -> None:
         res[abbr] = evaluate_task(m, split, task, part="test")
     rec = {"model": model, "split": split_kind, "seed": seed, "train_s": t_train, "load_s": t_load,
            "eval_s": time.perf_counter() - t1 - t_train, "hparams": hp, "metrics": res,
-           "split_summary": split.summary()}
+           "split_summary": split.summary(),
+           # where Lightning's accelerator "auto" trains the GNNs (the other models run on the CPU)
+           "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"}
     if hasattr(m, "history"):
         rec["history"] = m.history
     out.write_text(json.dumps(rec))
