@@ -44,6 +44,13 @@ pack() {
         --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$G/wheels" \
         "rdkit==$rdkit_v" "cuik_molmaker_pin==$rdkit_v" chemprop==2.3.1 astartes==1.3.3 configargparse==1.9.0 \
         descriptastorus==2.8.0 myerson==1.0.1 pandas-flavor==0.8.1 multiprocess==0.70.19 dill==0.4.1
+    # X11 client libraries that Chemprop's cuik_molmaker extension links against (a GPU image need not
+    # have them), from Debian's packages, unpacked here; `run` puts them on LD_LIBRARY_PATH
+    local debs
+    debs="$(mktemp -d)"
+    (cd "$debs" && apt-get download -q libxrender1 libx11-6 libxext6 libxcb1 libxau6 libxdmcp6 libbsd0 libmd0)
+    for f in "$debs"/*.deb; do dpkg-deb -x "$f" "$G/sysroot"; done
+    rm -rf "$debs" "$G/sysroot/usr/share"
     (cd "$mirror" && tar -cJf "$G/data.tar.xz" $MOLECULES "$KG")
     local lib="$ROOT/benchmarks/_work/brics_${N_LIB}_s0"
     if [ -f "$lib.smi" ] && [ -f "$lib.json" ]; then
@@ -79,6 +86,7 @@ print("python3:", __import__("sys").version.split()[0], "| torch", torch.__versi
       torch.cuda.get_device_name(0) if torch.cuda.is_available() else "-", "| jax", jax.__version__, jax.devices())
 print({p: md.version(p) for p in ("rdkit", "chemprop", "torch_geometric", "lightning", "numpy")})
 import discovery.molprop, discovery.screening, discovery.targets  # noqa: F401  (the package imports here)
+import chemprop.featurizers  # noqa: F401  (loads cuik_molmaker's compiled extension)
 EOF
 }
 
@@ -122,9 +130,10 @@ case "${1:-}" in
         mkdir -p "$OUT"
         cd "$ROOT" || exit 1
         export PYTHONPATH="/tmp/site:$ROOT" PATH="/tmp/site/bin:$PATH" PYTHONUNBUFFERED=1 \
+            LD_LIBRARY_PATH="$G/sysroot/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
             DISCOVERY_DATA_MIRROR=/tmp/mirror DISCOVERY_CACHE=/tmp/discovery_cache \
             DISCOVERY_GIT_COMMIT="$(cat "$G/COMMIT" 2>/dev/null)"
-        declare -A LIMIT=([setup]=120 [molprop]=300 [screening]=240 [targets]=150)
+        declare -A LIMIT=([setup]=120 [molprop]=240 [screening]=200 [targets]=130)
         status=0
         for part in "$@"; do
             [ -n "${LIMIT[$part]:-}" ] || { echo "unknown part $part (setup, molprop, screening, targets)"; exit 2; }
