@@ -27,7 +27,7 @@ OUT="${OUT:-/tmp/gpu_checks}"
 # a local dry run of the plumbing (CPU, small): GPU_CHECKS_N=100000 GPU_CHECKS_QUICK=1 bash ... run ...
 N_LIB="${GPU_CHECKS_N:-1000000}"
 MOLECULES="molecules/delaney.csv molecules/freesolv.csv molecules/lipo.csv molecules/bbbp.csv molecules/bace.csv"
-KG="kg/hetionet-neo4j"
+KG="kg/hetionet-neo4j kg/hetionet/hetionet-v1.0-nodes.tsv kg/hetionet/metanodes.tsv kg/hetionet/metaedges.tsv"
 
 pack() {
     set -e
@@ -51,7 +51,7 @@ pack() {
     (cd "$debs" && apt-get download -q libxrender1 libx11-6 libxext6 libxcb1 libxau6 libxdmcp6 libbsd0 libmd0)
     for f in "$debs"/*.deb; do dpkg-deb -x "$f" "$G/sysroot"; done
     rm -rf "$debs" "$G/sysroot/usr/share"
-    (cd "$mirror" && tar -cJf "$G/data.tar.xz" $MOLECULES "$KG")
+    (cd "$mirror" && tar -cJf "$G/data.tar.xz" $MOLECULES $KG)
     local lib="$ROOT/benchmarks/_work/brics_${N_LIB}_s0"
     if [ -f "$lib.smi" ] && [ -f "$lib.json" ]; then
         xz -T0 -c "$lib.smi" > "$G/brics_${N_LIB}_s0.smi.xz"
