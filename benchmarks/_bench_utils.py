@@ -329,11 +329,13 @@ def versions(packages: Sequence[str]) -> dict[str, str | None]:
 def git_commit(root: Path = REPO_ROOT) -> str | None:
     """HEAD commit of ``root`` with ``+dirty`` when tracked files are modified.
 
-    A copy of the tree without ``.git`` (e.g. shipped to a GPU machine by
-    ``benchmarks/gpu_checks.sh``) gives ``$DISCOVERY_GIT_COMMIT`` instead, set by
-    whoever made the copy.
+    ``$DISCOVERY_GIT_COMMIT``, when set, is returned instead: a copy of the tree
+    shipped elsewhere (``benchmarks/gpu_checks.sh`` to a GPU machine) may carry no
+    ``.git`` or a stale one, so whoever made the copy names its commit.
     """
     fallback = os.environ.get("DISCOVERY_GIT_COMMIT") or None
+    if fallback:
+        return fallback
     try:
         sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if sha.returncode != 0:

@@ -71,7 +71,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=10, help="neighbours per query (default 10)")
     p.add_argument("--threshold", type=float, help="return every neighbour with Tanimoto >= this instead of top-k")
     p.add_argument("--kernel", choices=("jax", "numpy"), help="default: jax when installed")
-    p.add_argument("--block-rows", type=int, help="library rows per kernel call (default: search.BLOCK_ROWS, 4096)")
+    p.add_argument("--block-rows", type=int, help="library rows per kernel call (default: 4096 on the CPU, 65536 when JAX runs on a GPU)")
     p.add_argument("--query-batch", type=int, default=256)
     p.add_argument("--no-bitbound", action="store_true", help="disable popcount pruning (same results, slower)")
     p.add_argument("--smiles-col")
@@ -166,9 +166,9 @@ def _search(args: argparse.Namespace) -> int:
     from discovery.fsutil import atomic_dir
     from discovery.provenance import Timer, build_manifest, write_manifest
     from discovery.screening.fingerprints import fingerprint_smiles
-    from discovery.screening.search import BLOCK_ROWS, threshold_search, topk_search
+    from discovery.screening.search import default_block_rows, threshold_search, topk_search
 
-    args.block_rows = args.block_rows or BLOCK_ROWS  # resolved here, so the manifest records the value used
+    args.block_rows = args.block_rows or default_block_rows(args.kernel)  # resolved here: the manifest records it
     timer = Timer()
     with timer("load"):
         lib, lib_invalid = _library(args, args.library)

@@ -50,7 +50,7 @@ from discovery.errors import ConfigError, InputError
 from discovery.screening.fingerprints import FingerprintSpec, popcount, ratio
 from discovery.screening.index import FingerprintIndex
 
-__all__ = ["BLOCK_ROWS", "KERNELS", "SearchStats", "TopK", "Hits", "topk_search", "threshold_search", "default_kernel",
+__all__ = ["BLOCK_ROWS", "ACCELERATOR_BLOCK_ROWS", "default_block_rows", "KERNELS", "SearchStats", "TopK", "Hits", "topk_search", "threshold_search", "default_kernel",
            "as_queries"]
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,10 @@ _TOL = 1e-7
 #: default library rows per block: 4,096 x 2048 bits is 1 MiB of fingerprints and 4 MiB of float32 scores
 #: per 256 queries (in cache), as fast as 16,384-row blocks and ~60 MB less peak RSS (benchmarks/RESULTS.md)
 BLOCK_ROWS = 4096
+#: default when the JAX kernel runs on a GPU (or another accelerator): there a 4,096-row block is too little
+#: work per kernel launch and host-to-device copy; on an H200, 65,536-row blocks searched top-10 4.6x faster
+#: (benchmarks/RESULTS.md, "Similarity search, ours on GPU")
+ACCELERATOR_BLOCK_ROWS = 65536
 
 
 # ----------------------------------------------------------------------------- results
@@ -273,8 +277,15 @@ class JaxKernel:
 
     def _thr_jit(self) -> Callable:
         def make():
+            import jax.numpy as jnp
+
             scores = self._scores_fn()
-            return lambda q32, qpc, lt, bpc, t: scores(q32, qpc, lt, bpc) >= t
+
+            def f(q32, qpc, lt, bpc, t):
+                m = scores(q32, qpc, lt, bpc) >= t
+                return m, jnp.sum(m, dtype=jnp.int32)
+
+            return f
 
         return self._jit(("thr",), make)
 
@@ -373,8 +384,10 @@ class JaxKernel:
         Q = qfp.shape[0]
         lt, B, Bp = prepared if prepared is not None else self.prepare(bfp)
         q32, qpc_d = self._pad_q(qfp, qpc, self._qpad(Q))
-        cand = np.asarray(self._thr_jit()(q32, qpc_d, lt, self._bpc(bpc, Bp), np.float32(t - _TOL)))[:Q, :B]
-        qi, rows = np.nonzero(cand)
+        mask, n_cand = self._thr_jit()(q32, qpc_d, lt, self._bpc(bpc, Bp), np.float32(t - _TOL))
+        if int(n_cand) == 0:  # hits are sparse: most blocks copy back one number, not a [Q, B] mask
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        qi, rows = np.nonzero(np.asarray(mask)[:Q, :B])
         if len(qi) == 0:
             return qi, rows, np.zeros(0)
         inter = np.bitwise_count(qfp[qi] & bfp[rows]).sum(-1, dtype=np.int64)
@@ -395,6 +408,19 @@ def default_kernel() -> str:
         return "jax"
     except ImportError:  # pragma: no cover
         return "numpy"
+
+
+def default_block_rows(kernel: str | None = None) -> int:
+    """Library rows per block for ``kernel`` on this machine.
+
+    :data:`BLOCK_ROWS` on the CPU (and for the NumPy kernel); :data:`ACCELERATOR_BLOCK_ROWS`
+    when the JAX kernel's default backend is a GPU or other accelerator.
+    """
+    if (kernel or default_kernel()) != "jax":
+        return BLOCK_ROWS
+    import jax
+
+    return BLOCK_ROWS if jax.default_backend() == "cpu" else ACCELERATOR_BLOCK_ROWS
 
 
 def _kernel(name: str | None, block_rows: int, n_library: int | None = None):
@@ -473,7 +499,7 @@ def topk_search(
     k: int = 10,
     *,
     kernel: str | None = None,
-    block_rows: int = BLOCK_ROWS,
+    block_rows: int | None = None,
     query_batch: int = 256,
     bitbound: bool = True,
     spec: FingerprintSpec | None = None,
@@ -490,8 +516,9 @@ def topk_search(
         ranks are NaN / -1.
     kernel : {"jax", "numpy"}, optional
         Default: JAX when installed.
-    block_rows : int
-        Library rows per block (bounds memory: one block and ``[query_batch, block_rows]`` scores).
+    block_rows : int, optional
+        Library rows per block (bounds memory: one block and ``[query_batch, block_rows]`` scores);
+        default :func:`default_block_rows` (4,096 on the CPU, 65,536 on a GPU).
     query_batch : int
         Queries per batch.
     bitbound : bool
@@ -567,12 +594,13 @@ def topk_search(
     return TopK(scores=scores, indices=idx, stats=stats)
 
 
-def _setup(queries: Any, library: Any, spec: FingerprintSpec | None, kernel: str | None, block_rows: int,
+def _setup(queries: Any, library: Any, spec: FingerprintSpec | None, kernel: str | None, block_rows: int | None,
            query_batch: int) -> tuple[Any, ...]:
     """What both searches start from: library, query bits and popcounts, kernel, stats, blocks and
     query batches (queries sorted by popcount, so a batch shares BitBound ranges)."""
     lib = _as_library(library, spec)
     qfp, qpc = as_queries(queries, lib.spec)
+    block_rows = int(block_rows or default_block_rows(kernel))
     kern = _kernel(kernel, block_rows, len(lib))
     Q, n = qfp.shape[0], len(lib)
     stats = SearchStats(n_queries=Q, n_library=n, pairs_total=Q * n, kernel=kern.name)
@@ -636,7 +664,7 @@ def threshold_search(
     threshold: float = 0.7,
     *,
     kernel: str | None = None,
-    block_rows: int = BLOCK_ROWS,
+    block_rows: int | None = None,
     query_batch: int = 256,
     bitbound: bool = True,
     spec: FingerprintSpec | None = None,
