@@ -17,7 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 #: section files merged by default, in this order (molprop.md holds its own markers)
-SECTIONS = ("screening", "targets", "literature", "cohorts")
+SECTIONS = ("screening", "targets", "literature", "cohorts", "gpu")
 
 
 def merge(text: str, name: str, body: str) -> str:

@@ -481,7 +481,7 @@ def render(r: dict) -> str:
         f"- {'MET' if max(o['peak_rss_mb'], oc['peak_rss_mb']) <= 1.2 * r['packed_mb'] else 'NOT MET'}: peak RSS "
         f"<= 1.2x packed fingerprints, whole process (compiling: {oc['peak_rss_mb'] / r['packed_mb']:.2f}x; "
         f"kernels from the cache: {o['peak_rss_mb'] / r['packed_mb']:.2f}x)",
-        "- GPU run: not made (no GPU was lent to this task).",
+        "- GPU run: a separate part, \"Similarity search, ours on GPU\" (`benchmarks/gpu_checks.sh`).",
     ]
     if r.get("index"):
         lines.append(f"- Index build (`discovery screen index`, {r['index'].get('workers', '?')} workers): "
@@ -515,7 +515,7 @@ def render_accelerator(r: dict) -> str:
         + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v) + ".",
         "",
         f"The same library ({r['n']:,} BRICS molecules, packed {r['packed_mb']:.0f} MiB, memory-mapped on the host), "
-        f"the same {r['queries']} queries and the same code as the CPU table; JAX's default backend is "
+        f"the same {r['queries']} queries and the same search code as the CPU table; JAX's default backend is "
         f"`{o['backend']}`, so our kernels run on the device and each block of {r['block_rows']:,} rows is copied "
         "from the host map as it is visited. Peers run single-threaded on the host CPU (RDKit on the first "
         f"{r['rdkit_queries']} queries, extrapolated). Ours searched all {r['queries']} queries in "

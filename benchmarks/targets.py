@@ -213,7 +213,7 @@ def write_markdown(table: dict[str, Any], runs: list[dict[str, Any]], cmd: str, 
         "## Target discovery and drug repurposing (Hetionet, 16 edge types)",
         "",
         f"- Date: {started} (UTC). Machine: 2-core CPU, {_load_text(runs)}; every child process niced and "
-        "limited to 1 torch thread. No GPU was available to this task, so no GPU time is recorded.",
+        "limited to 1 torch thread. GPU training time: see \"GPU runs\" in benchmarks/RESULTS.md (`benchmarks/gpu_checks.sh`).",
         f"- Command: `{cmd}`",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in _versions().items()),
         "- Graph: `hetionet-16` (Anatomy, Compound, Disease, Gene; 23,036 nodes, 765,796 edges, reverse relations "

@@ -198,11 +198,12 @@ class JaxKernel:
     name = "jax"
 
     def __init__(self, block_rows: int = BLOCK_ROWS) -> None:
-        import jax  # noqa: F401  (fail early when JAX is missing)
+        import jax  # (fails early when JAX is missing)
 
         from discovery.screening.runtime import enable_compilation_cache
 
         enable_compilation_cache()
+        self._on_cpu = jax.default_backend() == "cpu"
         self.block_rows = int(block_rows)
         self._full = True  # set per search: pad every block to block_rows (library >= one block)
 
@@ -275,7 +276,7 @@ class JaxKernel:
 
         return self._jit(("near",), make)
 
-    def _thr_jit(self) -> Callable:
+    def _thr_jit(self, count: bool) -> Callable:
         def make():
             import jax.numpy as jnp
 
@@ -283,11 +284,11 @@ class JaxKernel:
 
             def f(q32, qpc, lt, bpc, t):
                 m = scores(q32, qpc, lt, bpc) >= t
-                return m, jnp.sum(m, dtype=jnp.int32)
+                return (m, jnp.sum(m, dtype=jnp.int32)) if count else m
 
             return f
 
-        return self._jit(("thr",), make)
+        return self._jit(("thr", count), make)
 
     # -- data movement
     def prepare(self, bfp: np.ndarray) -> tuple[Any, Any, int]:
@@ -384,9 +385,13 @@ class JaxKernel:
         Q = qfp.shape[0]
         lt, B, Bp = prepared if prepared is not None else self.prepare(bfp)
         q32, qpc_d = self._pad_q(qfp, qpc, self._qpad(Q))
-        mask, n_cand = self._thr_jit()(q32, qpc_d, lt, self._bpc(bpc, Bp), np.float32(t - _TOL))
-        if int(n_cand) == 0:  # hits are sparse: most blocks copy back one number, not a [Q, B] mask
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        args = (q32, qpc_d, lt, self._bpc(bpc, Bp), np.float32(t - _TOL))
+        if self._on_cpu:
+            mask = self._thr_jit(False)(*args)
+        else:  # hits are sparse: on a device most blocks copy back one count, not a [Q, B] mask
+            mask, n_cand = self._thr_jit(True)(*args)
+            if int(n_cand) == 0:
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
         qi, rows = np.nonzero(np.asarray(mask)[:Q, :B])
         if len(qi) == 0:
             return qi, rows, np.zeros(0)

@@ -168,3 +168,28 @@ def test_pack_bits_layout():
     bits[0, [0, 63, 64, 127]] = 1
     packed = pack_bits(bits)
     assert packed[0].tolist() == [1 | (1 << 63), 1 | (1 << 63)]
+
+
+def test_accelerator_path_block_default_and_sparse_threshold(esol_smiles, monkeypatch):
+    """What a GPU backend changes (run here on the CPU by reporting another backend to our code):
+    65,536-row default blocks, and the threshold kernel's count-gated copy of candidate masks, which
+    skips blocks without candidates and must give exactly the NumPy kernel's hits."""
+    import jax
+
+    from discovery.screening.search import ACCELERATOR_BLOCK_ROWS, BLOCK_ROWS, default_block_rows
+
+    assert default_block_rows("jax") == BLOCK_ROWS and default_block_rows("numpy") == BLOCK_ROWS
+    spec = FingerprintSpec(nbits=2048)
+    lib = FingerprintIndex.from_smiles(esol_smiles[:600], spec)
+    queries = esol_smiles[590:640]
+    ref = threshold_search(queries, lib, 0.6, kernel="numpy", block_rows=64, query_batch=8)
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert default_block_rows("jax") == ACCELERATOR_BLOCK_ROWS
+    assert default_block_rows("numpy") == BLOCK_ROWS
+    hits = threshold_search(queries, lib, 0.6, kernel="jax", block_rows=64, query_batch=8)
+    assert 0 < len(hits.query) < 50 * 600  # some blocks have candidates, most do not
+    assert hits.query.tolist() == ref.query.tolist() and hits.target.tolist() == ref.target.tolist()
+    assert hits.scores.tolist() == ref.scores.tolist()
+    top = topk_search(queries, lib, k=5, kernel="jax")  # the 65,536-row default on a 600-row library
+    ref_top = topk_search(queries, lib, k=5, kernel="numpy", block_rows=64)
+    assert np.array_equal(top.indices, ref_top.indices) and np.array_equal(top.scores, ref_top.scores)
