@@ -56,6 +56,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-norm", action="store_true", help="batch norm on the graph vector")
     p.add_argument("--mol-features", choices=["physchem"], default=None,
                    help="join RDKit molecule descriptors to the graph vector (physchem: 64 values; default: none)")
+    p.add_argument("--feature-scaling", choices=["standard", "quantile"], default=None,
+                   help="scaling of --mol-features: standard (mean/sd, clipped at 6 sd; default) or quantile "
+                        "(training-set CDF to [0, 1])")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs; 0 = off")
     p.add_argument("--mc-dropout", type=int, default=0, metavar="T",
                    help="uncertainty from T MC-dropout samples per model (default 0: ensemble spread)")
@@ -152,6 +155,7 @@ def _train(args: argparse.Namespace) -> int:
         ffn_layers=args.ffn_layers,
         batch_norm=args.batch_norm,
         mol_features=args.mol_features,
+        feature_scaling=args.feature_scaling,
     )
     m = res.metrics
     out = res.out

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .scaler import TargetScaler
+from .scaler import QuantileScaler, TargetScaler
 
 __all__ = [
     "AGGREGATIONS",
@@ -393,7 +393,12 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     "batch_norm": False,
     "mol_features": None,
     "n_mol_features": 0,
+    # "standard" (mean/sd, clipped; the only scaling before 2026-11-30, so bundles without the key use it)
+    # or "quantile" (training-set empirical CDF, Chemprop v1's rdkit_2d_normalized idea)
+    "feature_scaling": "standard",
 }
+
+FEATURE_SCALINGS = ("standard", "quantile")
 
 TASK_TYPES = ("regression", "classification")
 
@@ -414,10 +419,14 @@ class MoleculeModel(nn.Module):
     n_mol_features : int, default 0
         Number D of molecule-level descriptors (``batch.x_d``, see
         :mod:`discovery.chem.descriptors`) joined to the graph vector before
-        the head, as Chemprop's ``X_d``. They are standardized with the
-        training split's statistics (:attr:`feature_scaler`, set by
-        :meth:`fit_feature_scaler`), clipped to +-6 sd, and a missing value
-        (NaN) becomes 0, the training mean. The head's input is then ``d + D``.
+        the head, as Chemprop's ``X_d``. They are scaled with the training
+        split's statistics (:attr:`feature_scaler`, set by
+        :meth:`fit_feature_scaler`): ``feature_scaling="standard"``
+        standardizes and clips to +-6 sd, a missing value (NaN) becoming 0,
+        the training mean; ``"quantile"`` maps each descriptor through its
+        training CDF to [0, 1] (:class:`~discovery.molprop.scaler.QuantileScaler`),
+        NaN becoming 0.5, the training median. The head's input is ``d + D``.
+    feature_scaling : {"standard", "quantile"}, default "standard"
 
     Shapes
     ------
@@ -437,6 +446,7 @@ class MoleculeModel(nn.Module):
         batch_norm: bool = False,
         hparams: dict[str, Any] | None = None,
         n_mol_features: int = 0,
+        feature_scaling: str = "standard",
     ) -> None:
         super().__init__()
         if task_type not in TASK_TYPES:
@@ -448,7 +458,11 @@ class MoleculeModel(nn.Module):
         self.n_tasks = n_tasks
         self.scaler = TargetScaler(n_tasks)
         self.n_mol_features = int(n_mol_features)
-        self.feature_scaler = TargetScaler(self.n_mol_features) if self.n_mol_features else None
+        if feature_scaling not in FEATURE_SCALINGS:
+            raise ValueError(f"feature_scaling must be one of {FEATURE_SCALINGS}, got {feature_scaling!r}")
+        self.feature_scaling = feature_scaling
+        scaler_cls = QuantileScaler if feature_scaling == "quantile" else TargetScaler
+        self.feature_scaler = scaler_cls(self.n_mol_features) if self.n_mol_features else None
         self.hparams = dict(hparams or {})
 
     def fit_feature_scaler(self, values: Any) -> None:
@@ -469,7 +483,10 @@ class MoleculeModel(nn.Module):
                 f"this model needs {self.n_mol_features} molecule-level descriptors "
                 f"({self.hparams.get('mol_features')!r}) with every batch, got {got}"
             )
-        z = self.feature_scaler.transform(x_d).clamp(-self.FEATURE_CLIP, self.FEATURE_CLIP).nan_to_num(0.0)
+        if self.feature_scaling == "quantile":
+            z = self.feature_scaler.transform(x_d).nan_to_num(0.5)
+        else:
+            z = self.feature_scaler.transform(x_d).clamp(-self.FEATURE_CLIP, self.FEATURE_CLIP).nan_to_num(0.0)
         return torch.cat((h, z), dim=1)
 
     def forward(self, g: BatchLike) -> Tensor:
@@ -506,5 +523,6 @@ def build_model(hparams: dict[str, Any]) -> MoleculeModel:
         encoder.output_dim + n_d, int(hp["n_tasks"]), int(hp["ffn_hidden"]), int(hp["ffn_layers"]), float(hp["dropout"])
     )
     return MoleculeModel(
-        encoder, head, hp["task_type"], int(hp["n_tasks"]), bool(hp["batch_norm"]), hparams=hp, n_mol_features=n_d
+        encoder, head, hp["task_type"], int(hp["n_tasks"]), bool(hp["batch_norm"]), hparams=hp, n_mol_features=n_d,
+        feature_scaling=str(hp.get("feature_scaling") or "standard"),
     )

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-__all__ = ["TargetScaler"]
+__all__ = ["TargetScaler", "QuantileScaler"]
 
 
 class TargetScaler(nn.Module):
@@ -72,3 +72,57 @@ class TargetScaler(nn.Module):
     def state(self) -> dict[str, list[float]]:
         """JSON-ready ``{"mean": [...], "std": [...]}``."""
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+
+class QuantileScaler(nn.Module):
+    """Per-column empirical CDF, ``x -> F_train(x)`` in [0, 1] (piecewise linear between quantiles).
+
+    The robust scaling Chemprop v1 applies to its ``rdkit_2d_normalized`` descriptors (there by a
+    fitted distribution per descriptor; here by ``n_knots`` training quantiles): heavy tails and
+    outliers are bounded, and every column has the same range whatever its units. A value equal to
+    a run of tied quantiles maps to the middle of the run; values outside the training range map
+    to 0 or 1; NaN stays NaN (the model maps it to 0.5, the training median).
+
+    Attributes
+    ----------
+    knots : Tensor, shape [D, n_knots], float32 buffer (sorted per row)
+    """
+
+    knots: Tensor
+
+    def __init__(self, n_features: int, n_knots: int = 101) -> None:
+        super().__init__()
+        self.register_buffer("knots", torch.linspace(0.0, 1.0, n_knots).repeat(n_features, 1))
+
+    def fit(self, x: np.ndarray) -> "QuantileScaler":
+        """Set the quantiles from the training values ``x`` [n, D] (NaN = missing)."""
+        x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+        D, K = self.knots.shape
+        if x.shape[1] != D:
+            raise ValueError(f"expected {D} columns, got {x.shape[1]}")
+        knots = np.zeros((D, K))
+        grid = np.linspace(0.0, 1.0, K)
+        for j in range(D):
+            col = x[:, j][np.isfinite(x[:, j])]
+            knots[j] = np.quantile(col, grid) if col.size else 0.0
+        self.knots.copy_(torch.as_tensor(knots, dtype=self.knots.dtype))
+        return self
+
+    def transform(self, x: Tensor) -> Tensor:
+        """[n, D] -> [n, D] in [0, 1] (NaN stays NaN)."""
+        K = self.knots.shape[1]
+        xt = x.to(self.knots.dtype).t().contiguous()  # [D, n]
+        lo = torch.searchsorted(self.knots, xt, right=False)  # knots < x
+        hi = torch.searchsorted(self.knots, xt, right=True)  # knots <= x
+        # strictly between knots lo-1 and lo: interpolate linearly
+        j = lo.clamp(1, K - 1)
+        x0 = torch.gather(self.knots, 1, j - 1)
+        x1 = torch.gather(self.knots, 1, j)
+        t = ((xt - x0) / (x1 - x0).clamp_min(1e-12)).clamp(0.0, 1.0)
+        between = (j - 1 + t) / (K - 1)
+        tied = (lo + hi - 1).to(xt.dtype) / (2 * (K - 1))  # x equals knots lo..hi-1
+        y = torch.where(hi > lo, tied, between)
+        y = torch.where(hi == 0, torch.zeros_like(y), y)  # below every knot
+        y = torch.where(lo >= K, torch.ones_like(y), y)  # above every knot
+        y = torch.where(torch.isnan(xt), xt, y)
+        return y.t().to(x.dtype)

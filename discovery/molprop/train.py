@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 #: model hyperparameters ``train(**hparams)`` accepts
 HPARAM_KEYS = (
     "hidden", "depth", "dropout", "aggregation", "bias", "timesteps", "ffn_hidden", "ffn_layers", "batch_norm",
-    "mol_features",
+    "mol_features", "feature_scaling",
 )
 
 
@@ -475,6 +475,12 @@ def train(
                 f"unknown molecule descriptor set {mol_features!r}; choose one of {sorted(DESCRIPTOR_SETS)}",
                 value=mol_features,
             )
+    scaling = hparams.get("feature_scaling")
+    if scaling is not None:
+        from .models import FEATURE_SCALINGS
+
+        if scaling not in FEATURE_SCALINGS:
+            raise ConfigError(f"feature_scaling must be one of {list(FEATURE_SCALINGS)}, got {scaling!r}", value=scaling)
     if isinstance(target_cols, str):
         target_cols = [target_cols]
 

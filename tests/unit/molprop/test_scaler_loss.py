@@ -106,3 +106,32 @@ def test_graph_loader_batches_and_epochs():
         np.testing.assert_array_equal(b.y[:, 0].numpy(), np.nan_to_num(y[b.index.numpy(), 0]))
         assert b.mask[:, 0].tolist() == [0.0 if i == 4 else 1.0 for i in b.index.tolist()]
     assert len(GraphLoader(graphs, y, batch_size=5, drop_last=True)) == 4
+
+
+def test_quantile_scaler_maps_training_values_through_their_cdf():
+    from discovery.molprop.scaler import QuantileScaler
+
+    rng = np.random.default_rng(0)
+    x = np.c_[rng.lognormal(size=2000), rng.integers(0, 3, 2000).astype(float), np.full(2000, 5.0)]
+    x[7, 0] = np.nan
+    q = QuantileScaler(3).fit(x)
+    y = q.transform(torch.tensor(x, dtype=torch.float32)).numpy()
+    # a heavy-tailed column becomes ~uniform on [0, 1]; the missing value stays missing
+    assert np.isnan(y[7, 0]) and np.isnan(y).sum() == 1
+    assert 0.0 <= np.nanmin(y[:, 0]) and np.nanmax(y[:, 0]) <= 1.0
+    assert abs(np.nanmean(y[:, 0]) - 0.5) < 0.01 and abs(np.nanstd(y[:, 0]) - 12 ** -0.5) < 0.01
+    # order is kept
+    order = np.argsort(x[:, 0][~np.isnan(x[:, 0])])
+    assert np.all(np.diff(y[:, 0][~np.isnan(x[:, 0])][order]) >= 0)
+    # tied values (a count) map to the middle of their run of quantiles, near the midpoint of their CDF step
+    for v in (0.0, 1.0, 2.0):
+        got = np.unique(y[x[:, 1] == v, 1])
+        assert len(got) == 1
+        lo, hi = (x[:, 1] < v).mean(), (x[:, 1] <= v).mean()
+        assert abs(got[0] - (lo + hi) / 2) < 0.02
+    assert np.unique(y[:, 2]).tolist() == [0.5]  # a constant column sits in the middle
+    # outside the training range: 0 below, 1 above
+    out = q.transform(torch.tensor([[-1.0, -1.0, 4.0], [1e9, 9.0, 6.0]])).numpy()
+    assert out.tolist() == [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]
+    with pytest.raises(ValueError, match="expected 3 columns"):
+        q.fit(x[:, :2])

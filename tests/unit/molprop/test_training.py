@@ -208,3 +208,37 @@ def test_molecule_descriptors_train_save_and_predict(tmp_path, esol150):
 def test_unknown_descriptor_set_is_a_config_error(esol150):
     with pytest.raises(ConfigError, match="unknown molecule descriptor set 'morgan'"):
         train(esol150, mol_features="morgan", **SMALL)
+
+
+def test_quantile_descriptor_scaling_trains_saves_and_predicts(tmp_path, esol150):
+    from rdkit import Chem
+
+    from discovery.chem import mol_descriptors
+    from discovery.molprop import load_bundle
+
+    res = train(esol150, seed=0, mol_features="physchem", feature_scaling="quantile", out=tmp_path / "q", **SMALL)
+    member = res.predictor.members[0]
+    assert member.hparams["feature_scaling"] == "quantile" and member.feature_scaling == "quantile"
+    # the knots are the training split's quantiles (median = middle knot)
+    train_mols = [Chem.MolFromSmiles(esol150.smiles[i]) for i in res.split.train]
+    want_median = np.nanmedian(mol_descriptors(train_mols)[0].astype(np.float64), axis=0)
+    np.testing.assert_allclose(member.feature_scaler.knots[:, 50].numpy(), want_median, rtol=1e-5, atol=1e-4)
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]
+    before = res.predictor.predict_smiles(smiles)["logp_pred"].to_numpy()
+    loaded = load_bundle(tmp_path / "q")
+    assert loaded.members[0].feature_scaling == "quantile"
+    np.testing.assert_array_equal(loaded.predict_smiles(smiles)["logp_pred"].to_numpy(), before)
+    # a bundle written before the option existed (no feature_scaling key) loads with standard scaling
+    import torch
+
+    std = train(esol150, seed=0, mol_features="physchem", out=tmp_path / "s", **SMALL)
+    member_file = tmp_path / "s" / "model" / "member_0.pt"
+    payload = torch.load(member_file, weights_only=False)
+    assert payload["hparams"].pop("feature_scaling") == "standard"
+    torch.save(payload, member_file)
+    old = load_bundle(tmp_path / "s")
+    assert old.members[0].feature_scaling == "standard"
+    np.testing.assert_array_equal(old.predict_smiles(smiles)["logp_pred"].to_numpy(),
+                                  std.predictor.predict_smiles(smiles)["logp_pred"].to_numpy())
+    with pytest.raises(ConfigError, match="feature_scaling must be one of"):
+        train(esol150, mol_features="physchem", feature_scaling="rank", **SMALL)
