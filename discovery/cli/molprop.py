@@ -59,6 +59,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--feature-scaling", choices=["standard", "quantile"], default=None,
                    help="scaling of --mol-features: standard (mean/sd, clipped at 6 sd; default) or quantile "
                         "(training-set CDF to [0, 1])")
+    p.add_argument("--feature-dropout", type=float, default=None, metavar="P",
+                   help="in training, replace a molecule's whole --mol-features block by its neutral value with "
+                        "probability P (default 0)")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs; 0 = off")
     p.add_argument("--mc-dropout", type=int, default=0, metavar="T",
                    help="uncertainty from T MC-dropout samples per model (default 0: ensemble spread)")
@@ -156,6 +159,7 @@ def _train(args: argparse.Namespace) -> int:
         batch_norm=args.batch_norm,
         mol_features=args.mol_features,
         feature_scaling=args.feature_scaling,
+        feature_dropout=args.feature_dropout,
     )
     m = res.metrics
     out = res.out

@@ -396,6 +396,10 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     # "standard" (mean/sd, clipped; the only scaling before 2026-11-30, so bundles without the key use it)
     # or "quantile" (training-set empirical CDF, Chemprop v1's rdkit_2d_normalized idea)
     "feature_scaling": "standard",
+    # training only: each molecule's whole descriptor block is replaced by the neutral value (standard: the
+    # training mean, quantile: the median) with this probability, so the head cannot lean on the
+    # descriptors alone and the message passing keeps learning ("modality dropout")
+    "feature_dropout": 0.0,
 }
 
 FEATURE_SCALINGS = ("standard", "quantile")
@@ -427,6 +431,10 @@ class MoleculeModel(nn.Module):
         training CDF to [0, 1] (:class:`~discovery.molprop.scaler.QuantileScaler`),
         NaN becoming 0.5, the training median. The head's input is ``d + D``.
     feature_scaling : {"standard", "quantile"}, default "standard"
+    feature_dropout : float, default 0.0
+        In training, the probability that a molecule's whole descriptor
+        block is set to the neutral value (0 after standard scaling, 0.5
+        after quantile scaling); never applied in evaluation or prediction.
 
     Shapes
     ------
@@ -447,6 +455,7 @@ class MoleculeModel(nn.Module):
         hparams: dict[str, Any] | None = None,
         n_mol_features: int = 0,
         feature_scaling: str = "standard",
+        feature_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         if task_type not in TASK_TYPES:
@@ -461,6 +470,9 @@ class MoleculeModel(nn.Module):
         if feature_scaling not in FEATURE_SCALINGS:
             raise ValueError(f"feature_scaling must be one of {FEATURE_SCALINGS}, got {feature_scaling!r}")
         self.feature_scaling = feature_scaling
+        if not 0.0 <= feature_dropout < 1.0:
+            raise ValueError(f"feature_dropout must be in [0, 1), got {feature_dropout}")
+        self.feature_dropout = float(feature_dropout)
         scaler_cls = QuantileScaler if feature_scaling == "quantile" else TargetScaler
         self.feature_scaler = scaler_cls(self.n_mol_features) if self.n_mol_features else None
         self.hparams = dict(hparams or {})
@@ -483,10 +495,14 @@ class MoleculeModel(nn.Module):
                 f"this model needs {self.n_mol_features} molecule-level descriptors "
                 f"({self.hparams.get('mol_features')!r}) with every batch, got {got}"
             )
+        neutral = 0.5 if self.feature_scaling == "quantile" else 0.0
         if self.feature_scaling == "quantile":
-            z = self.feature_scaler.transform(x_d).nan_to_num(0.5)
+            z = self.feature_scaler.transform(x_d).nan_to_num(neutral)
         else:
-            z = self.feature_scaler.transform(x_d).clamp(-self.FEATURE_CLIP, self.FEATURE_CLIP).nan_to_num(0.0)
+            z = self.feature_scaler.transform(x_d).clamp(-self.FEATURE_CLIP, self.FEATURE_CLIP).nan_to_num(neutral)
+        if self.training and self.feature_dropout > 0:
+            drop = torch.rand(z.shape[0], 1, device=z.device) < self.feature_dropout
+            z = torch.where(drop, torch.full_like(z, neutral), z)
         return torch.cat((h, z), dim=1)
 
     def forward(self, g: BatchLike) -> Tensor:
@@ -525,4 +541,5 @@ def build_model(hparams: dict[str, Any]) -> MoleculeModel:
     return MoleculeModel(
         encoder, head, hp["task_type"], int(hp["n_tasks"]), bool(hp["batch_norm"]), hparams=hp, n_mol_features=n_d,
         feature_scaling=str(hp.get("feature_scaling") or "standard"),
+        feature_dropout=float(hp.get("feature_dropout") or 0.0),
     )

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 #: model hyperparameters ``train(**hparams)`` accepts
 HPARAM_KEYS = (
     "hidden", "depth", "dropout", "aggregation", "bias", "timesteps", "ffn_hidden", "ffn_layers", "batch_norm",
-    "mol_features", "feature_scaling",
+    "mol_features", "feature_scaling", "feature_dropout",
 )
 
 
@@ -481,6 +481,9 @@ def train(
 
         if scaling not in FEATURE_SCALINGS:
             raise ConfigError(f"feature_scaling must be one of {list(FEATURE_SCALINGS)}, got {scaling!r}", value=scaling)
+    fdrop = hparams.get("feature_dropout")
+    if fdrop is not None and not 0.0 <= float(fdrop) < 1.0:
+        raise ConfigError(f"feature_dropout must be in [0, 1), got {fdrop}", value=fdrop)
     if isinstance(target_cols, str):
         target_cols = [target_cols]
 

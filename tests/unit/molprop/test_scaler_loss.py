@@ -135,3 +135,28 @@ def test_quantile_scaler_maps_training_values_through_their_cdf():
     assert out.tolist() == [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]
     with pytest.raises(ValueError, match="expected 3 columns"):
         q.fit(x[:, :2])
+
+
+@pytest.mark.parametrize("scaling,neutral", [("standard", 0.0), ("quantile", 0.5)])
+def test_feature_dropout_blanks_whole_descriptor_blocks_in_training_only(scaling, neutral):
+    from discovery.chem import mol_descriptors
+
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CCN(CC)CC", "OC(=O)c1ccccc1", "CCCCCCCC"] * 20
+    mols = [Chem.MolFromSmiles(s) for s in smiles]
+    values = mol_descriptors(mols)[0]
+    graphs = featurize(mols).with_mol_features(values)
+    model = build_model({"hidden": 8, "ffn_hidden": 4, "n_mol_features": values.shape[1], "feature_scaling": scaling,
+                         "feature_dropout": 0.5})
+    model.fit_feature_scaler(values)
+    batch = next(iter(GraphLoader(graphs, batch_size=len(smiles), shuffle=False))).graphs
+    model.eval()
+    z_eval = model.fingerprint(batch)[:, 8:]
+    torch.manual_seed(0)
+    model.train()
+    z_train = model.fingerprint(batch)[:, 8:]
+    blank = (z_train == neutral).all(dim=1)
+    assert 0.35 < blank.float().mean().item() < 0.65  # about half the molecules, each block whole
+    torch.testing.assert_close(z_train[~blank], z_eval[~blank])  # the others untouched
+    assert not (z_eval == neutral).all(dim=1).any()  # evaluation never blanks
+    with pytest.raises(ValueError, match="feature_dropout"):
+        build_model({"hidden": 8, "ffn_hidden": 4, "n_mol_features": 3, "feature_dropout": 1.0})
