@@ -71,7 +71,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=10, help="neighbours per query (default 10)")
     p.add_argument("--threshold", type=float, help="return every neighbour with Tanimoto >= this instead of top-k")
     p.add_argument("--kernel", choices=("jax", "numpy"), help="default: jax when installed")
-    p.add_argument("--block-rows", type=int, help="library rows per kernel call (default: 4096 on the CPU, 65536 when JAX runs on a GPU)")
+    p.add_argument("--block-rows", type=int,
+                   help="library rows per kernel call (default: 4096 on the CPU, 65536 when JAX runs on a GPU)")
     p.add_argument("--query-batch", type=int, default=256)
     p.add_argument("--no-bitbound", action="store_true", help="disable popcount pruning (same results, slower)")
     p.add_argument("--smiles-col")

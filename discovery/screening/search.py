@@ -50,8 +50,8 @@ from discovery.errors import ConfigError, InputError
 from discovery.screening.fingerprints import FingerprintSpec, popcount, ratio
 from discovery.screening.index import FingerprintIndex
 
-__all__ = ["BLOCK_ROWS", "ACCELERATOR_BLOCK_ROWS", "default_block_rows", "KERNELS", "SearchStats", "TopK", "Hits", "topk_search", "threshold_search", "default_kernel",
-           "as_queries"]
+__all__ = ["BLOCK_ROWS", "ACCELERATOR_BLOCK_ROWS", "default_block_rows", "KERNELS", "SearchStats", "TopK", "Hits",
+           "topk_search", "threshold_search", "default_kernel", "as_queries"]
 
 log = logging.getLogger(__name__)
 
