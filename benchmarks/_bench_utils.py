@@ -333,20 +333,20 @@ def git_commit(root: Path = REPO_ROOT) -> str | None:
     shipped elsewhere (``benchmarks/gpu_checks.sh`` to a GPU machine) may carry no
     ``.git`` or a stale one, so whoever made the copy names its commit.
     """
-    fallback = os.environ.get("DISCOVERY_GIT_COMMIT") or None
-    if fallback:
-        return fallback
+    named = os.environ.get("DISCOVERY_GIT_COMMIT")
+    if named:
+        return named
     try:
         sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if sha.returncode != 0:
-            return fallback
+            return None
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
             capture_output=True, text=True, timeout=10,
         )
         return sha.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
-        return fallback
+        return None
 
 
 def load_average() -> tuple[float, float, float] | None:

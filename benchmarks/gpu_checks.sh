@@ -135,12 +135,12 @@ case "${1:-}" in
             DISCOVERY_DATA_MIRROR=/tmp/mirror DISCOVERY_CACHE=/tmp/discovery_cache \
             DISCOVERY_GIT_COMMIT="$(cat "$G/COMMIT" 2>/dev/null)"
         declare -A LIMIT=([setup]=120 [molprop]=240 [screening]=200 [targets]=130)
+        export -f setup molprop screening targets
+        export G OUT N_LIB ROOT GPU_CHECKS_QUICK GPU_CHECKS_BLOCKS
         status=0
         for part in "$@"; do
             [ -n "${LIMIT[$part]:-}" ] || { echo "unknown part $part (setup, molprop, screening, targets)"; exit 2; }
             echo "=== $part: start $(date -u +%T), limit ${LIMIT[$part]} s"
-            export -f setup molprop screening targets
-            export G OUT N_LIB ROOT GPU_CHECKS_QUICK GPU_CHECKS_BLOCKS
             timeout "${LIMIT[$part]}" bash -c "$part" > "$OUT/$part.log" 2>&1
             rc=$?
             echo "=== $part: rc $rc at $(date -u +%T)"

@@ -495,11 +495,11 @@ class MoleculeModel(nn.Module):
                 f"this model needs {self.n_mol_features} molecule-level descriptors "
                 f"({self.hparams.get('mol_features')!r}) with every batch, got {got}"
             )
-        neutral = 0.5 if self.feature_scaling == "quantile" else 0.0
-        if self.feature_scaling == "quantile":
-            z = self.feature_scaler.transform(x_d).nan_to_num(neutral)
-        else:
-            z = self.feature_scaler.transform(x_d).clamp(-self.FEATURE_CLIP, self.FEATURE_CLIP).nan_to_num(neutral)
+        z = self.feature_scaler.transform(x_d)
+        if self.feature_scaling == "standard":
+            z = z.clamp(-self.FEATURE_CLIP, self.FEATURE_CLIP)
+        neutral = 0.5 if self.feature_scaling == "quantile" else 0.0  # the training median / mean
+        z = z.nan_to_num(neutral)
         if self.training and self.feature_dropout > 0:
             drop = torch.rand(z.shape[0], 1, device=z.device) < self.feature_dropout
             z = torch.where(drop, torch.full_like(z, neutral), z)

@@ -198,12 +198,12 @@ class JaxKernel:
     name = "jax"
 
     def __init__(self, block_rows: int = BLOCK_ROWS) -> None:
-        import jax  # (fails early when JAX is missing)
+        import jax  # noqa: F401  (fail early when JAX is missing)
 
         from discovery.screening.runtime import enable_compilation_cache
 
         enable_compilation_cache()
-        self._on_cpu = jax.default_backend() == "cpu"
+        self._on_cpu = _jax_on_cpu()
         self.block_rows = int(block_rows)
         self._full = True  # set per search: pad every block to block_rows (library >= one block)
 
@@ -423,9 +423,14 @@ def default_block_rows(kernel: str | None = None) -> int:
     """
     if (kernel or default_kernel()) != "jax":
         return BLOCK_ROWS
+    return BLOCK_ROWS if _jax_on_cpu() else ACCELERATOR_BLOCK_ROWS
+
+
+def _jax_on_cpu() -> bool:
+    """Whether JAX's default backend is the CPU (else a GPU or other accelerator)."""
     import jax
 
-    return BLOCK_ROWS if jax.default_backend() == "cpu" else ACCELERATOR_BLOCK_ROWS
+    return jax.default_backend() == "cpu"
 
 
 def _kernel(name: str | None, block_rows: int, n_library: int | None = None):
