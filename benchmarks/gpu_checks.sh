@@ -5,7 +5,7 @@
 #                                                 # machine lacks: wheels, the mirror files used, the
 #                                                 # cached 1M BRICS library, the commit
 #   bash benchmarks/gpu_checks.sh run PART...     # there, from the repository root; PART is
-#                                                 # setup, molprop, screening or targets
+#                                                 # setup, molprop, screening, targets or sweep
 #
 # The GPU machine is expected to have Python 3.12 with a CUDA build of torch, torch_geometric,
 # lightning and a CUDA jax (as this project's lent H200 machines do) and no network: `pack`
@@ -20,6 +20,8 @@
 #              backend) vs RDKit on one core, then our search alone at other block sizes
 #              (GPU_CHECKS_BLOCKS, default "4096 16384 262144")
 #   targets    benchmarks/targets.py: R-GCN and HGT training time on the GPU (random split, seed 0)
+#   sweep      benchmarks/molprop_sweep.py: variants of our molprop training settings (GPU_CHECKS_SWEEP,
+#              a variants file), seeds 0-2, five data sets, GPU_CHECKS_WORKERS (14) runs at a time
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -119,6 +121,12 @@ print(json.dumps({p.name: json.loads(p.read_text()) for p in sorted(w.glob("ours
 EOF
 }
 
+sweep() {
+    # ablation sweep of our molprop training settings (benchmarks/molprop_sweep.py), all runs on the GPU
+    python3 benchmarks/molprop_sweep.py --variants-file "${GPU_CHECKS_SWEEP:-benchmarks/sweeps/molprop_2026-12-01.txt}" \
+        --workers "${GPU_CHECKS_WORKERS:-14}" --threads 1 --workdir /tmp/sweep --out "$OUT/sweep_runs.jsonl"
+}
+
 targets() {
     python3 benchmarks/targets.py --models rgcn hgt --splits random --seeds 0 --fresh || return 1
     cp benchmarks/_work/targets/runs.jsonl "$OUT/targets_gpu.jsonl"
@@ -134,12 +142,12 @@ case "${1:-}" in
             LD_LIBRARY_PATH="$G/sysroot/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
             DISCOVERY_DATA_MIRROR=/tmp/mirror DISCOVERY_CACHE=/tmp/discovery_cache \
             DISCOVERY_GIT_COMMIT="$(cat "$G/COMMIT" 2>/dev/null)"
-        declare -A LIMIT=([setup]=120 [molprop]=240 [screening]=200 [targets]=130)
-        export -f setup molprop screening targets
-        export G OUT N_LIB ROOT GPU_CHECKS_QUICK GPU_CHECKS_BLOCKS
+        declare -A LIMIT=([setup]=120 [molprop]=240 [screening]=200 [targets]=130 [sweep]=${GPU_CHECKS_SWEEP_LIMIT:-420})
+        export -f setup molprop screening targets sweep
+        export G OUT N_LIB ROOT GPU_CHECKS_QUICK GPU_CHECKS_BLOCKS GPU_CHECKS_SWEEP GPU_CHECKS_WORKERS
         status=0
         for part in "$@"; do
-            [ -n "${LIMIT[$part]:-}" ] || { echo "unknown part $part (setup, molprop, screening, targets)"; exit 2; }
+            [ -n "${LIMIT[$part]:-}" ] || { echo "unknown part $part (setup, molprop, screening, targets, sweep)"; exit 2; }
             echo "=== $part: start $(date -u +%T), limit ${LIMIT[$part]} s"
             timeout "${LIMIT[$part]}" bash -c "$part" > "$OUT/$part.log" 2>&1
             rc=$?

@@ -62,6 +62,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--feature-dropout", type=float, default=None, metavar="P",
                    help="in training, replace a molecule's whole --mol-features block by its neutral value with "
                         "probability P (default 0)")
+    p.add_argument("--feature-fusion", choices=["concat", "linear"], default=None,
+                   help="how --mol-features enter: concat (joined to the graph vector before the FFN head; "
+                        "default) or linear (a linear term added to the head's output)")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs; 0 = off")
     p.add_argument("--mc-dropout", type=int, default=0, metavar="T",
                    help="uncertainty from T MC-dropout samples per model (default 0: ensemble spread)")
@@ -160,6 +163,7 @@ def _train(args: argparse.Namespace) -> int:
         mol_features=args.mol_features,
         feature_scaling=args.feature_scaling,
         feature_dropout=args.feature_dropout,
+        feature_fusion=args.feature_fusion,
     )
     m = res.metrics
     out = res.out

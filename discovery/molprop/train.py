@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 #: model hyperparameters ``train(**hparams)`` accepts
 HPARAM_KEYS = (
     "hidden", "depth", "dropout", "aggregation", "bias", "timesteps", "ffn_hidden", "ffn_layers", "batch_norm",
-    "mol_features", "feature_scaling", "feature_dropout",
+    "mol_features", "feature_scaling", "feature_dropout", "feature_fusion",
 )
 
 
@@ -481,6 +481,12 @@ def train(
 
         if scaling not in FEATURE_SCALINGS:
             raise ConfigError(f"feature_scaling must be one of {list(FEATURE_SCALINGS)}, got {scaling!r}", value=scaling)
+    fusion = hparams.get("feature_fusion")
+    if fusion is not None:
+        from .models import FEATURE_FUSIONS
+
+        if fusion not in FEATURE_FUSIONS:
+            raise ConfigError(f"feature_fusion must be one of {list(FEATURE_FUSIONS)}, got {fusion!r}", value=fusion)
     fdrop = hparams.get("feature_dropout")
     if fdrop is not None and not 0.0 <= float(fdrop) < 1.0:
         raise ConfigError(f"feature_dropout must be in [0, 1), got {fdrop}", value=fdrop)
