@@ -65,6 +65,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--feature-fusion", choices=["concat", "linear"], default=None,
                    help="how --mol-features enter: concat (joined to the graph vector before the FFN head; "
                         "default) or linear (a linear term added to the head's output)")
+    p.add_argument("--precision", choices=["32", "bf16-mixed"], default="32",
+                   help="training arithmetic: 32 (float32, default) or bf16-mixed (matrix products in bfloat16; "
+                        "about 2x faster on CPUs with AVX512-BF16/AMX and on recent GPUs, slower on older CPUs)")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs; 0 = off")
     p.add_argument("--mc-dropout", type=int, default=0, metavar="T",
                    help="uncertainty from T MC-dropout samples per model (default 0: ensemble spread)")
@@ -164,6 +167,7 @@ def _train(args: argparse.Namespace) -> int:
         feature_scaling=args.feature_scaling,
         feature_dropout=args.feature_dropout,
         feature_fusion=args.feature_fusion,
+        precision=args.precision,
     )
     m = res.metrics
     out = res.out

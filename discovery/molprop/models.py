@@ -233,7 +233,8 @@ class DMPNNEncoder(Encoder):
         return self.dropout(torch.relu(self.W_o(torch.cat((x, m_v), dim=1))))
 
     def forward(self, g: BatchLike) -> Tensor:
-        return aggregate(self.aggregation, self.atom_features(g), g.batch, g.num_graphs)
+        # pooled in float32 also under bf16 autocast (a no-op in float32)
+        return aggregate(self.aggregation, self.atom_features(g).float(), g.batch, g.num_graphs)
 
 
 @register_encoder("gin")

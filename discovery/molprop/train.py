@@ -37,7 +37,10 @@ import numpy as np
 
 from ..errors import ConfigError, InputError
 
-__all__ = ["TrainResult", "train", "load_table", "HPARAM_KEYS"]
+__all__ = ["TrainResult", "train", "load_table", "HPARAM_KEYS", "PRECISIONS"]
+
+#: training arithmetic choices (Lightning ``precision``)
+PRECISIONS = ("32", "bf16-mixed")
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +299,7 @@ def _fit_member(
     patience: int | None,
     schedule: dict[str, float],
     progress: bool,
+    precision: str = "32",
 ) -> tuple[Any, dict[str, Any]]:
     """Train one member; returns the model (best weights, eval mode, CPU) and fit info."""
     import lightning.pytorch as pl
@@ -341,6 +345,7 @@ def _fit_member(
             enable_progress_bar=progress,
             num_sanity_val_steps=0,
             use_distributed_sampler=False,
+            precision=precision,
             callbacks=callbacks,
         )
         trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
@@ -384,6 +389,7 @@ def train(
     progress: bool = False,
     cache_dir: str | os.PathLike | None = None,
     num_threads: int | None = None,
+    precision: str = "32",
     **hparams: Any,
 ) -> TrainResult:
     """Train a graph model (ensemble) on a molecule table and evaluate it.
@@ -431,6 +437,14 @@ def train(
         Feature cache (default ``DISCOVERY_CACHE``).
     num_threads : int, optional
         torch intra-op threads during training (default: torch's).
+    precision : {"32", "bf16-mixed"}, default "32"
+        Training arithmetic (Lightning's ``precision``). ``"bf16-mixed"``
+        runs the matrix products in bfloat16 under autocast while weights,
+        optimizer state, losses and pooling stay float32; on CPUs with
+        AVX512-BF16 or AMX (and on GPUs from Ampere on) a training step is
+        about twice as fast, on older CPUs much slower. Saved models,
+        evaluation and prediction are float32 either way. Results stay
+        deterministic per seed on the same hardware.
     **hparams
         Model hyperparameters: ``hidden`` (300), ``depth`` (3), ``dropout`` (0.0),
         ``aggregation`` ("norm"), ``bias``, ``timesteps`` (AttentiveFP),
@@ -466,6 +480,8 @@ def train(
         raise ConfigError(f"on_error must be 'report' or 'raise', got {on_error!r}")
     if mc_dropout < 0:
         raise ConfigError(f"mc_dropout must be >= 0, got {mc_dropout}")
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}", value=precision)
     mol_features = hparams.get("mol_features")
     if mol_features is not None:
         from ..chem.descriptors import DESCRIPTOR_SETS
@@ -591,7 +607,7 @@ def train(
                 print(f"training member {i + 1}/{ensemble} (seed {seed + i})", file=sys.stderr, flush=True)
             m, fi = _fit_member(
                 hp, seed + i, g_train, y_train, g_val if len(sp.val) else None, y_val if len(sp.val) else None,
-                epochs=epochs, batch_size=batch_size, patience=patience, schedule=schedule,
+                epochs=epochs, batch_size=batch_size, patience=patience, schedule=schedule, precision=precision,
                 progress=progress,
             )
             log.info("member %d/%d: %s", i + 1, ensemble, fi)
@@ -624,7 +640,8 @@ def train(
             },
             "split": {"kind": split, "seed": seed, "sizes": list(sizes),
                       "fold": fold if split == "kfold" else None, "n_folds": n_folds if split == "kfold" else None},
-            "training": {"epochs": epochs, "batch_size": batch_size, "patience": patience, **schedule},
+            "training": {"epochs": epochs, "batch_size": batch_size, "patience": patience, "precision": precision,
+                         **schedule},
             "standardize": bool(standardize),
         }
         predictor = Predictor(members, meta)
@@ -675,6 +692,7 @@ def train(
         "seed": seed, "ensemble": ensemble, "model": model, "epochs": epochs, "batch_size": batch_size,
         "patience": patience, "mc_dropout": mc_dropout, "mc_p": mc_p, "on_error": on_error,
         "standardize": standardize, "hparams": hp, **schedule, "num_threads": threads_used,
+        "precision": precision,
     }
     result = TrainResult(
         metrics=metrics, predictions=predictions, predictor=predictor.to(_device()), split=sp,
