@@ -62,12 +62,15 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--feature-dropout", type=float, default=None, metavar="P",
                    help="in training, replace a molecule's whole --mol-features block by its neutral value with "
                         "probability P (default 0)")
-    p.add_argument("--feature-fusion", choices=["concat", "linear"], default=None,
-                   help="how --mol-features enter: concat (joined to the graph vector before the FFN head; "
-                        "default) or linear (a linear term added to the head's output)")
     p.add_argument("--precision", choices=["32", "bf16-mixed"], default="32",
                    help="training arithmetic: 32 (float32, default) or bf16-mixed (matrix products in bfloat16; "
                         "about 2x faster on CPUs with AVX512-BF16/AMX and on recent GPUs, slower on older CPUs)")
+    p.add_argument("--max-lr", type=float, default=1e-3,
+                   help="peak learning rate of Chemprop's schedule (linear warm-up from --init-lr over "
+                        "--warmup-epochs, exponential decay to --final-lr at the last epoch; default 1e-3)")
+    p.add_argument("--init-lr", type=float, default=1e-4, help="learning rate at the start (default 1e-4)")
+    p.add_argument("--final-lr", type=float, default=1e-4, help="learning rate at the last epoch (default 1e-4)")
+    p.add_argument("--warmup-epochs", type=int, default=2, help="warm-up epochs (default 2)")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs; 0 = off")
     p.add_argument("--mc-dropout", type=int, default=0, metavar="T",
                    help="uncertainty from T MC-dropout samples per model (default 0: ensemble spread)")
@@ -166,8 +169,11 @@ def _train(args: argparse.Namespace) -> int:
         mol_features=args.mol_features,
         feature_scaling=args.feature_scaling,
         feature_dropout=args.feature_dropout,
-        feature_fusion=args.feature_fusion,
         precision=args.precision,
+        warmup_epochs=args.warmup_epochs,
+        init_lr=args.init_lr,
+        max_lr=args.max_lr,
+        final_lr=args.final_lr,
     )
     m = res.metrics
     out = res.out

@@ -401,15 +401,9 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     # training mean, quantile: the median) with this probability, so the head cannot lean on the
     # descriptors alone and the message passing keeps learning ("modality dropout")
     "feature_dropout": 0.0,
-    # how the scaled descriptors enter: "concat" (joined to the graph vector before the FFN head, Chemprop's
-    # X_d; bundles without the key) or "linear" (a linear term added to the head's output, so the
-    # nonlinear head sees the graph vector alone and cannot fit the training set through the descriptors)
-    "feature_fusion": "concat",
 }
 
 FEATURE_SCALINGS = ("standard", "quantile")
-
-FEATURE_FUSIONS = ("concat", "linear")
 
 TASK_TYPES = ("regression", "classification")
 
@@ -442,12 +436,6 @@ class MoleculeModel(nn.Module):
         In training, the probability that a molecule's whole descriptor
         block is set to the neutral value (0 after standard scaling, 0.5
         after quantile scaling); never applied in evaluation or prediction.
-    feature_fusion : {"concat", "linear"}, default "concat"
-        ``"concat"``: the head reads ``[h, z]`` (graph vector and scaled
-        descriptors; the head's input is ``d + D``). ``"linear"``: the head
-        reads ``h`` alone and ``Linear(D, n_tasks)(z)`` (zero at
-        initialisation) is added to its output, a generalized additive
-        model of a learned graph term and a linear descriptor term.
 
     Shapes
     ------
@@ -469,7 +457,6 @@ class MoleculeModel(nn.Module):
         n_mol_features: int = 0,
         feature_scaling: str = "standard",
         feature_dropout: float = 0.0,
-        feature_fusion: str = "concat",
     ) -> None:
         super().__init__()
         if task_type not in TASK_TYPES:
@@ -489,14 +476,6 @@ class MoleculeModel(nn.Module):
         self.feature_dropout = float(feature_dropout)
         scaler_cls = QuantileScaler if feature_scaling == "quantile" else TargetScaler
         self.feature_scaler = scaler_cls(self.n_mol_features) if self.n_mol_features else None
-        if feature_fusion not in FEATURE_FUSIONS:
-            raise ValueError(f"feature_fusion must be one of {FEATURE_FUSIONS}, got {feature_fusion!r}")
-        self.feature_fusion = feature_fusion
-        self.feature_linear: nn.Linear | None = None
-        if self.n_mol_features and feature_fusion == "linear":
-            self.feature_linear = nn.Linear(self.n_mol_features, n_tasks)
-            nn.init.zeros_(self.feature_linear.weight)
-            nn.init.zeros_(self.feature_linear.bias)
         self.hparams = dict(hparams or {})
 
     def fit_feature_scaler(self, values: Any) -> None:
@@ -505,11 +484,11 @@ class MoleculeModel(nn.Module):
             raise ValueError("this model takes no molecule-level descriptors")
         self.feature_scaler.fit(np.asarray(values, dtype=np.float64))
 
-    def _parts(self, g: BatchLike) -> tuple[Tensor, Tensor | None]:
-        """The graph vector ``[B, d]`` and the scaled descriptors ``[B, D]`` (None without descriptors)."""
+    def fingerprint(self, g: BatchLike) -> Tensor:
+        """Graph vectors, shape [B, d] (``[B, d + D]`` with molecule-level descriptors)."""
         h = self.bn(self.encoder(g))
         if self.feature_scaler is None:
-            return h, None
+            return h
         x_d = getattr(g, "x_d", None)
         if x_d is None or x_d.shape[-1] != self.n_mol_features:
             got = None if x_d is None else tuple(x_d.shape)
@@ -525,21 +504,11 @@ class MoleculeModel(nn.Module):
         if self.training and self.feature_dropout > 0:
             drop = torch.rand(z.shape[0], 1, device=z.device) < self.feature_dropout
             z = torch.where(drop, torch.full_like(z, neutral), z)
-        return h, z
-
-    def fingerprint(self, g: BatchLike) -> Tensor:
-        """Graph vectors, shape [B, d] (``[B, d + D]`` with molecule-level descriptors)."""
-        h, z = self._parts(g)
-        return h if z is None else torch.cat((h, z), dim=1)
+        return torch.cat((h, z), dim=1)
 
     def forward(self, g: BatchLike) -> Tensor:
         """Standardized predictions (regression) or logits (classification), shape [B, t]."""
-        h, z = self._parts(g)
-        if z is None:
-            return self.head(h)
-        if self.feature_linear is not None:
-            return self.head(h) + self.feature_linear(z)
-        return self.head(torch.cat((h, z), dim=1))
+        return self.head(self.fingerprint(g))
 
     def predict(self, g: BatchLike) -> Tensor:
         """Predictions in original units (regression) or probabilities, shape [B, t]."""
@@ -567,12 +536,11 @@ def build_model(hparams: dict[str, Any]) -> MoleculeModel:
     enc_cls = ENCODERS[name]
     encoder = enc_cls(int(hp["atom_fdim"]), int(hp["bond_fdim"]), **{k: hp[k] for k in enc_cls.hparam_names})
     n_d = int(hp.get("n_mol_features") or 0)
-    fusion = str(hp.get("feature_fusion") or "concat")
     head = FFNHead(
-        encoder.output_dim + (n_d if fusion == "concat" else 0), int(hp["n_tasks"]), int(hp["ffn_hidden"]), int(hp["ffn_layers"]), float(hp["dropout"])
+        encoder.output_dim + n_d, int(hp["n_tasks"]), int(hp["ffn_hidden"]), int(hp["ffn_layers"]), float(hp["dropout"])
     )
     return MoleculeModel(
         encoder, head, hp["task_type"], int(hp["n_tasks"]), bool(hp["batch_norm"]), hparams=hp, n_mol_features=n_d,
         feature_scaling=str(hp.get("feature_scaling") or "standard"),
-        feature_dropout=float(hp.get("feature_dropout") or 0.0), feature_fusion=fusion,
+        feature_dropout=float(hp.get("feature_dropout") or 0.0),
     )

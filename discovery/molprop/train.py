@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import sys
 import time
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 #: model hyperparameters ``train(**hparams)`` accepts
 HPARAM_KEYS = (
     "hidden", "depth", "dropout", "aggregation", "bias", "timesteps", "ffn_hidden", "ffn_layers", "batch_norm",
-    "mol_features", "feature_scaling", "feature_dropout", "feature_fusion",
+    "mol_features", "feature_scaling", "feature_dropout",
 )
 
 
@@ -480,6 +481,11 @@ def train(
         raise ConfigError(f"on_error must be 'report' or 'raise', got {on_error!r}")
     if mc_dropout < 0:
         raise ConfigError(f"mc_dropout must be >= 0, got {mc_dropout}")
+    for name, lr in (("init_lr", init_lr), ("max_lr", max_lr), ("final_lr", final_lr)):
+        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+            raise ConfigError(f"{name} must be a positive number, got {lr!r}", value=lr)
+    if warmup_epochs < 0:
+        raise ConfigError(f"warmup_epochs must be >= 0, got {warmup_epochs}", value=warmup_epochs)
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}", value=precision)
     mol_features = hparams.get("mol_features")
@@ -497,12 +503,6 @@ def train(
 
         if scaling not in FEATURE_SCALINGS:
             raise ConfigError(f"feature_scaling must be one of {list(FEATURE_SCALINGS)}, got {scaling!r}", value=scaling)
-    fusion = hparams.get("feature_fusion")
-    if fusion is not None:
-        from .models import FEATURE_FUSIONS
-
-        if fusion not in FEATURE_FUSIONS:
-            raise ConfigError(f"feature_fusion must be one of {list(FEATURE_FUSIONS)}, got {fusion!r}", value=fusion)
     fdrop = hparams.get("feature_dropout")
     if fdrop is not None and not 0.0 <= float(fdrop) < 1.0:
         raise ConfigError(f"feature_dropout must be in [0, 1), got {fdrop}", value=fdrop)

@@ -242,3 +242,30 @@ def test_quantile_descriptor_scaling_trains_saves_and_predicts(tmp_path, esol150
                                   std.predictor.predict_smiles(smiles)["logp_pred"].to_numpy())
     with pytest.raises(ConfigError, match="feature_scaling must be one of"):
         train(esol150, mol_features="physchem", feature_scaling="rank", **SMALL)
+
+
+def test_bf16_mixed_training_is_deterministic_and_saves_float32(tmp_path, esol150):
+    from discovery.molprop import load_bundle
+
+    a = train(esol150, seed=0, precision="bf16-mixed", out=tmp_path / "a", **SMALL)
+    b = train(esol150, seed=0, precision="bf16-mixed", **SMALL)
+    f = train(esol150, seed=0, **SMALL)
+    ta, va, pa = _numbers(a)
+    tb, vb, pb = _numbers(b)
+    assert ta == tb and va == vb
+    np.testing.assert_array_equal(pa, pb)
+    # the matrix products really ran in bfloat16: same seed, other bits than float32 training
+    assert not np.array_equal(pa, _numbers(f)[2])
+    assert np.isfinite(pa).all()
+    assert a.config["precision"] == "bf16-mixed" and f.config["precision"] == "32"
+    member = load_bundle(tmp_path / "a").members[0]
+    assert {p.dtype for p in member.parameters()} == {torch.float32}
+
+
+def test_bad_schedule_and_precision_options(esol150):
+    with pytest.raises(ConfigError, match="precision must be one of"):
+        train(esol150, precision="16", **SMALL)
+    with pytest.raises(ConfigError, match="max_lr must be a positive number"):
+        train(esol150, max_lr=0.0, **SMALL)
+    with pytest.raises(ConfigError, match="warmup_epochs"):
+        train(esol150, warmup_epochs=-1, **SMALL)
