@@ -71,6 +71,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--init-lr", type=float, default=1e-4, help="learning rate at the start (default 1e-4)")
     p.add_argument("--final-lr", type=float, default=1e-4, help="learning rate at the last epoch (default 1e-4)")
     p.add_argument("--warmup-epochs", type=int, default=2, help="warm-up epochs (default 2)")
+    p.add_argument("--ema", type=float, default=None, metavar="DECAY",
+                   help="validate and keep an exponential moving average of the weights (decay per step, e.g. "
+                        "0.99; default: off)")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs; 0 = off")
     p.add_argument("--mc-dropout", type=int, default=0, metavar="T",
                    help="uncertainty from T MC-dropout samples per model (default 0: ensemble spread)")
@@ -170,6 +173,7 @@ def _train(args: argparse.Namespace) -> int:
         feature_scaling=args.feature_scaling,
         feature_dropout=args.feature_dropout,
         precision=args.precision,
+        ema=args.ema,
         warmup_epochs=args.warmup_epochs,
         init_lr=args.init_lr,
         max_lr=args.max_lr,

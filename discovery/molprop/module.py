@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from .data import Batch
 from .models import MoleculeModel
 
-__all__ = ["MolPropModule", "masked_loss", "noam_lambda", "BestStateCallback", "ReleaseMemoryCallback"]
+__all__ = ["MolPropModule", "masked_loss", "noam_lambda", "BestStateCallback", "ReleaseMemoryCallback", "EMACallback"]
 
 
 def masked_loss(out: Tensor, y: Tensor, mask: Tensor, task_type: str) -> tuple[Tensor, Tensor]:
@@ -181,6 +181,67 @@ class ReleaseMemoryCallback(pl.Callback):
         from ._memory import release_memory
 
         release_memory()
+
+
+class EMACallback(pl.Callback):
+    """Exponential moving average of the weights; validation (and so the kept best state) uses the average.
+
+    After every optimizer step ``ema = d_t * ema + (1 - d_t) * w`` for each
+    parameter, with ``d_t = min(decay, (1 + t) / (10 + t))`` at step ``t`` so
+    the start-up weights fade fast (the warm-up of TensorFlow's
+    ``ExponentialMovingAverage``). For each validation the averaged weights
+    are swapped in and the training weights put back afterwards, so early
+    stopping and :class:`BestStateCallback` see the average; list this
+    callback *after* ``BestStateCallback`` so the best state is copied while
+    the average is in place. Buffers (batch-norm statistics) are not averaged.
+    Polyak-Ruppert averaging; Polyak & Juditsky 1992, SIAM J. Control Optim. 30:838.
+
+    Parameters
+    ----------
+    decay : float in (0, 1)
+        ``d``; the average spans about ``1 / (1 - d)`` steps.
+    """
+
+    def __init__(self, decay: float) -> None:
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"EMA decay must be in (0, 1), got {decay}")
+        self.decay = float(decay)
+        self.steps = 0
+        self.ema: list[Tensor] | None = None
+        self._raw: list[Tensor] | None = None
+
+    @staticmethod
+    def _params(pl_module: pl.LightningModule) -> list[Tensor]:
+        return [p for p in pl_module.parameters() if p.requires_grad]
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.steps = 0
+        self.ema = [p.detach().clone() for p in self._params(pl_module)]
+
+    @torch.no_grad()
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
+                           batch_idx: int) -> None:
+        assert self.ema is not None
+        d = min(self.decay, (1.0 + self.steps) / (10.0 + self.steps))
+        self.steps += 1
+        params = [p.detach() for p in self._params(pl_module)]
+        torch._foreach_mul_(self.ema, d)
+        torch._foreach_add_(self.ema, params, alpha=1.0 - d)
+
+    @torch.no_grad()
+    def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.ema is None or trainer.sanity_checking:
+            return
+        params = self._params(pl_module)
+        self._raw = [p.detach().clone() for p in params]
+        torch._foreach_copy_([p.data for p in params], self.ema)
+
+    @torch.no_grad()
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._raw is None:
+            return
+        torch._foreach_copy_([p.data for p in self._params(pl_module)], self._raw)
+        self._raw = None
 
 
 class BestStateCallback(pl.Callback):

@@ -301,6 +301,7 @@ def _fit_member(
     schedule: dict[str, float],
     progress: bool,
     precision: str = "32",
+    ema: float | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Train one member; returns the model (best weights, eval mode, CPU) and fit info."""
     import lightning.pytorch as pl
@@ -308,7 +309,7 @@ def _fit_member(
 
     from .data import GraphLoader
     from .models import build_model
-    from .module import BestStateCallback, MolPropModule, ReleaseMemoryCallback
+    from .module import BestStateCallback, EMACallback, MolPropModule, ReleaseMemoryCallback
 
     pl.seed_everything(seed, workers=False, verbose=False)
     model = build_model(hp)
@@ -332,6 +333,9 @@ def _fit_member(
     callbacks: list[Any] = [best, ReleaseMemoryCallback()]
     if patience is not None and patience > 0:
         callbacks.append(EarlyStopping(monitor=monitor, patience=int(patience), mode="min", check_finite=False))
+    if ema and val_loader is not None:
+        # after BestStateCallback and EarlyStopping: both read the validation done with the averaged weights
+        callbacks.append(EMACallback(float(ema)))
     module = MolPropModule(model, **schedule, steps_per_epoch=len(train_loader))
     accelerator, on_cpu = _accelerator()
     with _quiet_lightning(), _deterministic_state():
@@ -391,6 +395,7 @@ def train(
     cache_dir: str | os.PathLike | None = None,
     num_threads: int | None = None,
     precision: str = "32",
+    ema: float | None = None,
     **hparams: Any,
 ) -> TrainResult:
     """Train a graph model (ensemble) on a molecule table and evaluate it.
@@ -446,6 +451,11 @@ def train(
         about twice as fast, on older CPUs much slower. Saved models,
         evaluation and prediction are float32 either way. Results stay
         deterministic per seed on the same hardware.
+    ema : float, optional
+        Decay ``d`` of an exponential moving average of the weights
+        (:class:`~discovery.molprop.module.EMACallback`, about ``1 / (1 - d)``
+        steps): validation, early stopping and the kept best state use the
+        averaged weights. Needs a validation set (ignored without one).
     **hparams
         Model hyperparameters: ``hidden`` (300), ``depth`` (3), ``dropout`` (0.0),
         ``aggregation`` ("norm"), ``bias``, ``timesteps`` (AttentiveFP),
@@ -486,6 +496,8 @@ def train(
             raise ConfigError(f"{name} must be a positive number, got {lr!r}", value=lr)
     if warmup_epochs < 0:
         raise ConfigError(f"warmup_epochs must be >= 0, got {warmup_epochs}", value=warmup_epochs)
+    if ema is not None and not 0.0 < float(ema) < 1.0:
+        raise ConfigError(f"ema must be in (0, 1), got {ema}", value=ema)
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}", value=precision)
     mol_features = hparams.get("mol_features")
@@ -607,7 +619,7 @@ def train(
                 print(f"training member {i + 1}/{ensemble} (seed {seed + i})", file=sys.stderr, flush=True)
             m, fi = _fit_member(
                 hp, seed + i, g_train, y_train, g_val if len(sp.val) else None, y_val if len(sp.val) else None,
-                epochs=epochs, batch_size=batch_size, patience=patience, schedule=schedule, precision=precision,
+                epochs=epochs, batch_size=batch_size, patience=patience, schedule=schedule, precision=precision, ema=ema,
                 progress=progress,
             )
             log.info("member %d/%d: %s", i + 1, ensemble, fi)
@@ -641,6 +653,7 @@ def train(
             "split": {"kind": split, "seed": seed, "sizes": list(sizes),
                       "fold": fold if split == "kfold" else None, "n_folds": n_folds if split == "kfold" else None},
             "training": {"epochs": epochs, "batch_size": batch_size, "patience": patience, "precision": precision,
+                         "ema": ema,
                          **schedule},
             "standardize": bool(standardize),
         }
@@ -692,7 +705,7 @@ def train(
         "seed": seed, "ensemble": ensemble, "model": model, "epochs": epochs, "batch_size": batch_size,
         "patience": patience, "mc_dropout": mc_dropout, "mc_p": mc_p, "on_error": on_error,
         "standardize": standardize, "hparams": hp, **schedule, "num_threads": threads_used,
-        "precision": precision,
+        "precision": precision, "ema": ema,
     }
     result = TrainResult(
         metrics=metrics, predictions=predictions, predictor=predictor.to(_device()), split=sp,

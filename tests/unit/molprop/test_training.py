@@ -269,3 +269,42 @@ def test_bad_schedule_and_precision_options(esol150):
         train(esol150, max_lr=0.0, **SMALL)
     with pytest.raises(ConfigError, match="warmup_epochs"):
         train(esol150, warmup_epochs=-1, **SMALL)
+
+
+def test_ema_callback_averages_and_swaps_weights():
+    from types import SimpleNamespace
+
+    from discovery.molprop.module import EMACallback
+
+    net = torch.nn.Linear(2, 1)
+    trainer = SimpleNamespace(sanity_checking=False)
+    with torch.no_grad():
+        net.weight.fill_(1.0)
+        net.bias.fill_(0.0)
+    cb = EMACallback(0.5)
+    cb.on_fit_start(trainer, net)
+    with torch.no_grad():
+        net.weight.fill_(3.0)
+    cb.on_train_batch_end(trainer, net, None, None, 0)  # d_0 = min(0.5, 1/10) = 0.1
+    np.testing.assert_allclose(cb.ema[0].numpy(), 0.1 * 1.0 + 0.9 * 3.0)
+    cb.on_train_batch_end(trainer, net, None, None, 1)  # d_1 = min(0.5, 2/11)
+    d1 = 2 / 11
+    want = d1 * 2.8 + (1 - d1) * 3.0
+    np.testing.assert_allclose(cb.ema[0].numpy(), want, rtol=1e-6)
+    cb.on_validation_start(trainer, net)
+    np.testing.assert_allclose(net.weight.detach().numpy(), want, rtol=1e-6)  # validation sees the average
+    cb.on_validation_end(trainer, net)
+    assert (net.weight.detach() == 3.0).all()  # training goes on from its own weights
+    with pytest.raises(ValueError, match="decay"):
+        EMACallback(1.0)
+
+
+def test_ema_training_keeps_the_averaged_weights(esol150):
+    a = train(esol150, seed=0, ema=0.9, **SMALL)
+    b = train(esol150, seed=0, ema=0.9, **SMALL)
+    f = train(esol150, seed=0, **SMALL)
+    np.testing.assert_array_equal(_numbers(a)[2], _numbers(b)[2])
+    assert not np.array_equal(_numbers(a)[2], _numbers(f)[2])
+    assert a.config["ema"] == 0.9 and f.config["ema"] is None
+    with pytest.raises(ConfigError, match="ema must be in"):
+        train(esol150, ema=1.5, **SMALL)
