@@ -147,11 +147,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="folder with <dataset>/seed<k>/data.csv (default: WORKDIR/splits, made if missing)")
     ap.add_argument("--out", type=Path, default=None, help="JSON lines, one per run (default WORKDIR/runs.jsonl)")
     ap.add_argument("--reference", type=Path, default=mvc.RESULTS_JSON, help="benchmark results with Chemprop's runs")
+    ap.add_argument("--summary-only", action="store_true",
+                    help="run nothing: print the table of every variant in --out (in order of appearance)")
     a = ap.parse_args(argv)
     datasets = [d.strip() for d in a.datasets.split(",") if d.strip()]
     unknown = [d for d in datasets if d not in mvc.DATASETS]
     if unknown:
         raise SystemExit(f"unknown data set(s) {unknown}; choose from {sorted(mvc.DATASETS)}")
+    if a.summary_only:
+        if a.out is None or not a.out.is_file():
+            raise SystemExit("--summary-only needs an existing --out file")
+        records = [json.loads(x) for x in a.out.read_text().splitlines() if x.strip()]
+        names = list(dict.fromkeys(r["variant"] for r in records))
+        print(summarize(records, names, datasets, chemprop_reference(a.reference)))
+        return 0
     specs = list(a.variant)
     if a.variants_file:
         specs += [x.strip() for x in a.variants_file.read_text().splitlines() if x.strip() and not x.startswith("#")]

@@ -194,3 +194,33 @@ def test_summary_and_goals_compare_means_and_totals() -> None:
     assert "PASS: ours (default) total wall time = 0.30x" in text
     assert "FAIL: ours (default) peak RSS (max over runs) = 1.12x" in text
     assert "PASS: featurization throughput = 2.50x" in text
+
+
+def test_sweep_runs_variants_on_the_benchmark_split_and_resumes(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import molprop_sweep as sweep
+
+    args = ["--datasets", "freesolv", "--seeds", "0", "--workers", "2", "--workdir", str(tmp_path),
+            "--variant", "a=tuned:--epochs 2 --hidden 32 --ffn-hidden 32",
+            "--variant", "b=default:--epochs 2 --hidden 32 --ffn-hidden 32 --precision bf16-mixed"]
+    assert sweep.main(args) == 0
+    recs = [json.loads(x) for x in (tmp_path / "runs.jsonl").read_text().splitlines()]
+    assert sorted(r["variant"] for r in recs) == ["a", "b"]
+    for r in recs:
+        assert r["rc"] == 0 and r["epochs_run"] == [2] and math.isfinite(r["test"]) and math.isfinite(r["val"])
+    a = next(r for r in recs if r["variant"] == "a")
+    # the base config's flags come first, the variant's after them (argparse keeps the last)
+    assert "--mol-features physchem" in a["command"] and a["command"].endswith("--hidden 32 --ffn-hidden 32")
+    # the split is the benchmark's own: same data.csv as molprop_vs_chemprop writes
+    prep = bench.prepare_dataset(bench.DATASETS["freesolv"])
+    ref = tmp_path / "ref"
+    bench.write_split_inputs(prep, bench.scaffold_split(prep, 0), ref)
+    assert (ref / "data.csv").read_bytes() == (tmp_path / "splits" / "freesolv" / "seed0" / "data.csv").read_bytes()
+    capsys.readouterr()
+    assert sweep.main(args) == 0  # resumed: nothing left to run
+    assert "0 runs to do (2 already" in capsys.readouterr().out
+    assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 2
+    assert sweep.main(["--summary-only", "--datasets", "freesolv", "--out", str(tmp_path / "runs.jsonl")]) == 0
+    table = capsys.readouterr().out
+    assert "| a | " in table and "| b | " in table and "n=1" in table
+    with pytest.raises(SystemExit, match="NAME=BASE:FLAGS"):
+        sweep.parse_variant("nobase")
