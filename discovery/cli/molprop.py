@@ -62,6 +62,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--feature-dropout", type=float, default=None, metavar="P",
                    help="in training, replace a molecule's whole --mol-features block by its neutral value with "
                         "probability P (default 0)")
+    p.add_argument("--feature-flag", action="store_true", default=None,
+                   help="with --feature-dropout: give the head a flag that says whether the descriptors are "
+                        "present (1) or dropped (0), so it can tell the two apart")
     p.add_argument("--precision", choices=["32", "bf16-mixed"], default="32",
                    help="training arithmetic: 32 (float32, default) or bf16-mixed (matrix products in bfloat16; "
                         "about 2x faster on CPUs with AVX512-BF16/AMX and on recent GPUs, slower on older CPUs)")
@@ -172,6 +175,7 @@ def _train(args: argparse.Namespace) -> int:
         mol_features=args.mol_features,
         feature_scaling=args.feature_scaling,
         feature_dropout=args.feature_dropout,
+        feature_flag=args.feature_flag,
         precision=args.precision,
         ema=args.ema,
         warmup_epochs=args.warmup_epochs,

@@ -401,6 +401,10 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     # training mean, quantile: the median) with this probability, so the head cannot lean on the
     # descriptors alone and the message passing keeps learning ("modality dropout")
     "feature_dropout": 0.0,
+    # with feature dropout: one more head input, 1 where the descriptors are present and 0 where they were
+    # dropped, so the head can tell the two training modes apart (always 1 in evaluation); bundles
+    # without the key have no such input
+    "feature_flag": False,
 }
 
 FEATURE_SCALINGS = ("standard", "quantile")
@@ -436,6 +440,10 @@ class MoleculeModel(nn.Module):
         In training, the probability that a molecule's whole descriptor
         block is set to the neutral value (0 after standard scaling, 0.5
         after quantile scaling); never applied in evaluation or prediction.
+    feature_flag : bool, default False
+        Append a presence flag to the descriptors (1 = present, 0 = dropped
+        by feature dropout; 1 in evaluation), so the head input is
+        ``d + D + 1``.
 
     Shapes
     ------
@@ -457,6 +465,7 @@ class MoleculeModel(nn.Module):
         n_mol_features: int = 0,
         feature_scaling: str = "standard",
         feature_dropout: float = 0.0,
+        feature_flag: bool = False,
     ) -> None:
         super().__init__()
         if task_type not in TASK_TYPES:
@@ -474,6 +483,7 @@ class MoleculeModel(nn.Module):
         if not 0.0 <= feature_dropout < 1.0:
             raise ValueError(f"feature_dropout must be in [0, 1), got {feature_dropout}")
         self.feature_dropout = float(feature_dropout)
+        self.feature_flag = bool(feature_flag) and self.n_mol_features > 0
         scaler_cls = QuantileScaler if feature_scaling == "quantile" else TargetScaler
         self.feature_scaler = scaler_cls(self.n_mol_features) if self.n_mol_features else None
         self.hparams = dict(hparams or {})
@@ -501,9 +511,13 @@ class MoleculeModel(nn.Module):
             z = z.clamp(-self.FEATURE_CLIP, self.FEATURE_CLIP)
         neutral = 0.5 if self.feature_scaling == "quantile" else 0.0  # the training median / mean
         z = z.nan_to_num(neutral)
+        present = None
         if self.training and self.feature_dropout > 0:
             drop = torch.rand(z.shape[0], 1, device=z.device) < self.feature_dropout
             z = torch.where(drop, torch.full_like(z, neutral), z)
+            present = (~drop).to(z.dtype)
+        if self.feature_flag:
+            z = torch.cat((z, torch.ones_like(z[:, :1]) if present is None else present), dim=1)
         return torch.cat((h, z), dim=1)
 
     def forward(self, g: BatchLike) -> Tensor:
@@ -536,11 +550,12 @@ def build_model(hparams: dict[str, Any]) -> MoleculeModel:
     enc_cls = ENCODERS[name]
     encoder = enc_cls(int(hp["atom_fdim"]), int(hp["bond_fdim"]), **{k: hp[k] for k in enc_cls.hparam_names})
     n_d = int(hp.get("n_mol_features") or 0)
+    flag = bool(hp.get("feature_flag")) and n_d > 0
     head = FFNHead(
-        encoder.output_dim + n_d, int(hp["n_tasks"]), int(hp["ffn_hidden"]), int(hp["ffn_layers"]), float(hp["dropout"])
+        encoder.output_dim + n_d + int(flag), int(hp["n_tasks"]), int(hp["ffn_hidden"]), int(hp["ffn_layers"]), float(hp["dropout"])
     )
     return MoleculeModel(
         encoder, head, hp["task_type"], int(hp["n_tasks"]), bool(hp["batch_norm"]), hparams=hp, n_mol_features=n_d,
         feature_scaling=str(hp.get("feature_scaling") or "standard"),
-        feature_dropout=float(hp.get("feature_dropout") or 0.0),
+        feature_dropout=float(hp.get("feature_dropout") or 0.0), feature_flag=flag,
     )

@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 #: model hyperparameters ``train(**hparams)`` accepts
 HPARAM_KEYS = (
     "hidden", "depth", "dropout", "aggregation", "bias", "timesteps", "ffn_hidden", "ffn_layers", "batch_norm",
-    "mol_features", "feature_scaling", "feature_dropout",
+    "mol_features", "feature_scaling", "feature_dropout", "feature_flag",
 )
 
 
@@ -515,6 +515,8 @@ def train(
 
         if scaling not in FEATURE_SCALINGS:
             raise ConfigError(f"feature_scaling must be one of {list(FEATURE_SCALINGS)}, got {scaling!r}", value=scaling)
+    if hparams.get("feature_flag") and not (mol_features and float(hparams.get("feature_dropout") or 0) > 0):
+        raise ConfigError("feature_flag needs mol_features and feature_dropout > 0", value=True)
     fdrop = hparams.get("feature_dropout")
     if fdrop is not None and not 0.0 <= float(fdrop) < 1.0:
         raise ConfigError(f"feature_dropout must be in [0, 1), got {fdrop}", value=fdrop)

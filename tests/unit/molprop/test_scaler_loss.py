@@ -160,3 +160,29 @@ def test_feature_dropout_blanks_whole_descriptor_blocks_in_training_only(scaling
     assert not (z_eval == neutral).all(dim=1).any()  # evaluation never blanks
     with pytest.raises(ValueError, match="feature_dropout"):
         build_model({"hidden": 8, "ffn_hidden": 4, "n_mol_features": 3, "feature_dropout": 1.0})
+
+
+def test_feature_flag_marks_dropped_descriptor_blocks():
+    from discovery.chem import mol_descriptors
+
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CCN(CC)CC", "OC(=O)c1ccccc1", "CCCCCCCC"] * 20
+    mols = [Chem.MolFromSmiles(s) for s in smiles]
+    values = mol_descriptors(mols)[0]
+    graphs = featurize(mols).with_mol_features(values)
+    d = values.shape[1]
+    model = build_model({"hidden": 8, "ffn_hidden": 4, "n_mol_features": d, "feature_dropout": 0.5,
+                         "feature_flag": True})
+    assert model.head[0][0].in_features == 8 + d + 1
+    model.fit_feature_scaler(values)
+    batch = next(iter(GraphLoader(graphs, batch_size=len(smiles), shuffle=False))).graphs
+    model.eval()
+    fp_eval = model.fingerprint(batch)
+    assert fp_eval.shape == (len(smiles), 8 + d + 1) and (fp_eval[:, -1] == 1).all()  # present in evaluation
+    torch.manual_seed(0)
+    model.train()
+    fp = model.fingerprint(batch)
+    blank = (fp[:, 8:-1] == 0).all(dim=1)
+    assert 0.35 < blank.float().mean().item() < 0.65
+    torch.testing.assert_close(fp[:, -1], (~blank).float())  # flag 0 exactly where the block was dropped
+    # without the flag (and in bundles written before it existed) the head sees d + D inputs
+    assert build_model({"hidden": 8, "ffn_hidden": 4, "n_mol_features": d}).head[0][0].in_features == 8 + d

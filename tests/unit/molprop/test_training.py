@@ -308,3 +308,17 @@ def test_ema_training_keeps_the_averaged_weights(esol150):
     assert a.config["ema"] == 0.9 and f.config["ema"] is None
     with pytest.raises(ConfigError, match="ema must be in"):
         train(esol150, ema=1.5, **SMALL)
+
+
+def test_feature_flag_bundle_round_trip_and_needs_feature_dropout(tmp_path, esol150):
+    from discovery.molprop import load_bundle
+
+    res = train(esol150, seed=0, mol_features="physchem", feature_dropout=0.5, feature_flag=True,
+                out=tmp_path / "f", **SMALL)
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]
+    loaded = load_bundle(tmp_path / "f")
+    assert loaded.members[0].feature_flag
+    np.testing.assert_array_equal(loaded.predict_smiles(smiles)["logp_pred"].to_numpy(),
+                                  res.predictor.predict_smiles(smiles)["logp_pred"].to_numpy())
+    with pytest.raises(ConfigError, match="feature_flag needs"):
+        train(esol150, mol_features="physchem", feature_flag=True, **SMALL)
