@@ -8,13 +8,14 @@ settings for the "tuned" configuration of ``benchmarks/molprop_vs_chemprop.py``
 are screened; the adopted configuration is then measured by that benchmark,
 side by side with Chemprop, which is the only source of the goal figures.
 
-A variant is ``NAME=BASE:FLAGS``: ``BASE`` is ``tuned`` or ``default`` (the
-benchmark's :data:`OURS_CONFIGS`), ``FLAGS`` are extra ``molprop train`` flags
+A variant is ``NAME=BASE:FLAGS``: ``BASE`` is ``default`` or ``tuned`` (the
+benchmark's :data:`OURS_CONFIGS`) or ``tuned-v1`` (its tuned config before
+2026-12-01, the base of the sweeps in ``benchmarks/sweeps/``), ``FLAGS`` are extra ``molprop train`` flags
 appended after the base's (argparse keeps the last value of a repeated flag).
 Example::
 
     python benchmarks/molprop_sweep.py --workers 14 --threads 1 \\
-        --variant 'tuned=tuned:' --variant 'lin=tuned:--feature-fusion linear' \\
+        --variant 'tuned=tuned:' --variant 'fd=tuned:--feature-dropout 0.5' \\
         --out benchmarks/_work/sweep/runs.jsonl
 
 The splits are the benchmark's (``discovery.chem.make_split``, scaffold,
@@ -53,9 +54,10 @@ def parse_variant(spec: str) -> tuple[str, list[str]]:
         raise SystemExit(f"--variant {spec!r}: expected NAME=BASE:FLAGS, e.g. 'lin=tuned:--feature-fusion linear'")
     name, rest = spec.split("=", 1)
     base, flags = rest.split(":", 1)
-    if base not in mvc.OURS_CONFIGS:
-        raise SystemExit(f"--variant {spec!r}: base {base!r} is not one of {sorted(mvc.OURS_CONFIGS)}")
-    cfg = dict(mvc.OURS_CONFIGS[base])
+    bases = {**mvc.OURS_CONFIGS, "tuned-v1": mvc.TUNED_V1}
+    if base not in bases:
+        raise SystemExit(f"--variant {spec!r}: base {base!r} is not one of {sorted(bases)}")
+    cfg = dict(bases[base])
     cfg.setdefault("--epochs", 50)
     return name, mvc._flags(cfg) + shlex.split(flags)
 

@@ -108,7 +108,8 @@ def test_ours_command_uses_the_split_column_and_config_flags(tmp_path: Path) -> 
     assert forced[forced.index("--epochs") + 1] == "5"
     assert forced[forced.index("--mol-features") + 1] == "physchem"
     tuned = bench.ours_command(ds, tmp_path / "d.csv", tmp_path / "o", seed=0, epochs=50, config="tuned", epochs_forced=False)
-    assert tuned[tuned.index("--epochs") + 1] == "30"
+    assert tuned[tuned.index("--epochs") + 1] == "40"
+    assert tuned[tuned.index("--precision") + 1] == "bf16-mixed" and tuned[tuned.index("--ema") + 1] == "0.99"
 
 
 @needs_chemprop
@@ -200,7 +201,7 @@ def test_sweep_runs_variants_on_the_benchmark_split_and_resumes(tmp_path: Path, 
     import molprop_sweep as sweep
 
     args = ["--datasets", "freesolv", "--seeds", "0", "--workers", "2", "--workdir", str(tmp_path),
-            "--variant", "a=tuned:--epochs 2 --hidden 32 --ffn-hidden 32",
+            "--variant", "a=tuned-v1:--epochs 2 --hidden 32 --ffn-hidden 32",
             "--variant", "b=default:--epochs 2 --hidden 32 --ffn-hidden 32 --precision bf16-mixed"]
     assert sweep.main(args) == 0
     recs = [json.loads(x) for x in (tmp_path / "runs.jsonl").read_text().splitlines()]
