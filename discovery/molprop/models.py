@@ -552,7 +552,8 @@ def build_model(hparams: dict[str, Any]) -> MoleculeModel:
     n_d = int(hp.get("n_mol_features") or 0)
     flag = bool(hp.get("feature_flag")) and n_d > 0
     head = FFNHead(
-        encoder.output_dim + n_d + int(flag), int(hp["n_tasks"]), int(hp["ffn_hidden"]), int(hp["ffn_layers"]), float(hp["dropout"])
+        encoder.output_dim + n_d + int(flag), int(hp["n_tasks"]), int(hp["ffn_hidden"]), int(hp["ffn_layers"]),
+        float(hp["dropout"]),
     )
     return MoleculeModel(
         encoder, head, hp["task_type"], int(hp["n_tasks"]), bool(hp["batch_norm"]), hparams=hp, n_mol_features=n_d,
