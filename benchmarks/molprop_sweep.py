@@ -81,12 +81,8 @@ def prepare_splits(datasets: Sequence[str], seeds: Sequence[int], workdir: Path)
 def run_one(job: dict[str, Any], threads: int) -> dict[str, Any]:
     ds = mvc.DATASETS[job["dataset"]]
     out = Path(job["out"])
-    cmd = [
-        sys.executable, "-m", "discovery", "molprop", "train", "--data", job["csv"],
-        "--smiles-col", ds.smiles_col, "--target", ds.target_col, "--task-type", ds.task,
-        "--split", "column", "--split-col", "split", "--seed", str(job["seed"]), "--out", str(out),
-        "--threads", str(threads), "--no-progress", *job["flags"],
-    ]
+    extra = ["--threads", str(threads), "--no-progress", *job["flags"]]
+    cmd = mvc.train_command(ds, job["csv"], out, job["seed"], extra)
     env = mvc._subprocess_env(threads, out.parent / "cache")
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)

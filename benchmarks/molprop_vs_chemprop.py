@@ -387,7 +387,12 @@ def ours_command(
     flags = dict(OURS_CONFIGS[config])
     if epochs_forced or "--epochs" not in flags:
         flags["--epochs"] = epochs
-    cmd = [
+    return train_command(ds, csv, out, seed, _flags(flags))
+
+
+def train_command(ds: BenchDataset, csv: Path, out: Path, seed: int, flags: Sequence[str]) -> list[str]:
+    """``discovery molprop train`` on a benchmark ``data.csv`` (its ``split`` column), then ``flags``."""
+    return [
         sys.executable, "-m", "discovery", "molprop", "train",
         "--data", str(csv),
         "--smiles-col", ds.smiles_col,
@@ -396,13 +401,8 @@ def ours_command(
         "--split", "column", "--split-col", "split",
         "--seed", str(seed),
         "--out", str(out),
+        *flags,
     ]
-    for flag, value in flags.items():
-        if value is True:
-            cmd.append(flag)
-        elif value is not False and value is not None:
-            cmd += [flag, str(value)]
-    return cmd
 
 
 def _predictions_in_order(pred_csv: Path, pred_col: str, smiles_col: str, expected_smiles: list[str]) -> np.ndarray:

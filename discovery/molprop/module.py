@@ -208,15 +208,13 @@ class EMACallback(pl.Callback):
         self.decay = float(decay)
         self.steps = 0
         self.ema: list[Tensor] | None = None
+        self._params: list[Tensor] = []  # the trained parameters (detached views), fixed at fit start
         self._raw: list[Tensor] | None = None
-
-    @staticmethod
-    def _params(pl_module: pl.LightningModule) -> list[Tensor]:
-        return [p for p in pl_module.parameters() if p.requires_grad]
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.steps = 0
-        self.ema = [p.detach().clone() for p in self._params(pl_module)]
+        self._params = [p.detach() for p in pl_module.parameters() if p.requires_grad]
+        self.ema = [p.clone() for p in self._params]
 
     @torch.no_grad()
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
@@ -224,23 +222,21 @@ class EMACallback(pl.Callback):
         assert self.ema is not None
         d = min(self.decay, (1.0 + self.steps) / (10.0 + self.steps))
         self.steps += 1
-        params = [p.detach() for p in self._params(pl_module)]
         torch._foreach_mul_(self.ema, d)
-        torch._foreach_add_(self.ema, params, alpha=1.0 - d)
+        torch._foreach_add_(self.ema, self._params, alpha=1.0 - d)
 
     @torch.no_grad()
     def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.ema is None or trainer.sanity_checking:
             return
-        params = self._params(pl_module)
-        self._raw = [p.detach().clone() for p in params]
-        torch._foreach_copy_([p.data for p in params], self.ema)
+        self._raw = [p.clone() for p in self._params]
+        torch._foreach_copy_(self._params, self.ema)
 
     @torch.no_grad()
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._raw is None:
             return
-        torch._foreach_copy_([p.data for p in self._params(pl_module)], self._raw)
+        torch._foreach_copy_(self._params, self._raw)
         self._raw = None
 
 
