@@ -54,8 +54,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--ffn-hidden", type=int, default=300)
     p.add_argument("--ffn-layers", type=int, default=1)
     p.add_argument("--batch-norm", action="store_true", help="batch norm on the graph vector")
-    p.add_argument("--mol-features", choices=["physchem"], default=None,
-                   help="join RDKit molecule descriptors to the graph vector (physchem: 64 values; default: none)")
+    p.add_argument("--mol-features", choices=["physchem", "physchem-fragments"], default=None,
+                   help="join RDKit molecule descriptors to the graph vector (physchem: 64 values; "
+                        "physchem-fragments: those plus RDKit's 85 functional-group counts; default: none)")
     p.add_argument("--feature-scaling", choices=["standard", "quantile"], default=None,
                    help="scaling of --mol-features: standard (mean/sd, clipped at 6 sd; default) or quantile "
                         "(training-set CDF to [0, 1])")
@@ -65,6 +66,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--feature-flag", action="store_true", default=None,
                    help="with --feature-dropout: give the head a flag that says whether the descriptors are "
                         "present (1) or dropped (0), so it can tell the two apart")
+    p.add_argument("--feature-average", action="store_true", default=None,
+                   help="with --feature-dropout: predict (and validate) with the mean of the head's outputs with "
+                        "the descriptors present and with them dropped, a two-view ensemble sharing one encoder")
     p.add_argument("--precision", choices=["32", "bf16-mixed"], default="32",
                    help="training arithmetic: 32 (float32, default) or bf16-mixed (matrix products in bfloat16; "
                         "about 1.7x faster on CPUs with AVX512-BF16/AMX and on recent GPUs, slower on older CPUs; "
@@ -79,6 +83,10 @@ def register(parser: argparse.ArgumentParser) -> None:
                    help="validate and keep an exponential moving average of the weights (decay per step, e.g. "
                         "0.99; default: off)")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs; 0 = off")
+    p.add_argument("--select-by", choices=("loss", "metric"), default="loss",
+                   help="what early stopping and the kept best epoch follow: the validation loss (default, "
+                        "Chemprop v2) or the task's validation metric, ROC-AUC for classification and RMSE for "
+                        "regression (Chemprop v1)")
     p.add_argument("--mc-dropout", type=int, default=0, metavar="T",
                    help="uncertainty from T MC-dropout samples per model (default 0: ensemble spread)")
     p.add_argument("--mc-p", type=float, default=0.1, help="MC-dropout rate for models trained without dropout")
@@ -177,8 +185,10 @@ def _train(args: argparse.Namespace) -> int:
         feature_scaling=args.feature_scaling,
         feature_dropout=args.feature_dropout,
         feature_flag=args.feature_flag,
+        feature_average=args.feature_average,
         precision=args.precision,
         ema=args.ema,
+        select_by=args.select_by,
         warmup_epochs=args.warmup_epochs,
         init_lr=args.init_lr,
         max_lr=args.max_lr,

@@ -405,6 +405,9 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     # dropped, so the head can tell the two training modes apart (always 1 in evaluation); bundles
     # without the key have no such input
     "feature_flag": False,
+    # with feature dropout: in evaluation, predict the mean of the head's outputs with the descriptors present
+    # and with them dropped (the two input modes the head was trained on); bundles without the key do not
+    "feature_average": False,
 }
 
 FEATURE_SCALINGS = ("standard", "quantile")
@@ -444,6 +447,12 @@ class MoleculeModel(nn.Module):
         Append a presence flag to the descriptors (1 = present, 0 = dropped
         by feature dropout; 1 in evaluation), so the head input is
         ``d + D + 1``.
+    feature_average : bool, default False
+        With feature dropout: in evaluation (and so in validation and
+        prediction) the output is the mean of the head's outputs with the
+        descriptors present and with them dropped (standardized outputs or
+        logits), a two-member ensemble that shares the encoder: one view
+        leans on the descriptors, the other on the learned graph vector only.
 
     Shapes
     ------
@@ -466,6 +475,7 @@ class MoleculeModel(nn.Module):
         feature_scaling: str = "standard",
         feature_dropout: float = 0.0,
         feature_flag: bool = False,
+        feature_average: bool = False,
     ) -> None:
         super().__init__()
         if task_type not in TASK_TYPES:
@@ -484,6 +494,9 @@ class MoleculeModel(nn.Module):
             raise ValueError(f"feature_dropout must be in [0, 1), got {feature_dropout}")
         self.feature_dropout = float(feature_dropout)
         self.feature_flag = bool(feature_flag) and self.n_mol_features > 0
+        if feature_average and not (self.n_mol_features and self.feature_dropout > 0):
+            raise ValueError("feature_average needs molecule-level descriptors and feature_dropout > 0")
+        self.feature_average = bool(feature_average)
         scaler_cls = QuantileScaler if feature_scaling == "quantile" else TargetScaler
         self.feature_scaler = scaler_cls(self.n_mol_features) if self.n_mol_features else None
         self.hparams = dict(hparams or {})
@@ -499,6 +512,11 @@ class MoleculeModel(nn.Module):
         h = self.bn(self.encoder(g))
         if self.feature_scaler is None:
             return h
+        z, present = self._descriptors(g)
+        return self._join(h, z, present)
+
+    def _descriptors(self, g: BatchLike) -> tuple[Tensor, Tensor | None]:
+        """Scaled descriptors (feature dropout applied in training) and the presence mask (None: all present)."""
         x_d = getattr(g, "x_d", None)
         if x_d is None or x_d.shape[-1] != self.n_mol_features:
             got = None if x_d is None else tuple(x_d.shape)
@@ -509,20 +527,33 @@ class MoleculeModel(nn.Module):
         z = self.feature_scaler.transform(x_d)
         if self.feature_scaling == "standard":
             z = z.clamp(-self.FEATURE_CLIP, self.FEATURE_CLIP)
-        neutral = 0.5 if self.feature_scaling == "quantile" else 0.0  # the training median / mean
-        z = z.nan_to_num(neutral)
+        z = z.nan_to_num(self._neutral)
         present = None
         if self.training and self.feature_dropout > 0:
             drop = torch.rand(z.shape[0], 1, device=z.device) < self.feature_dropout
-            z = torch.where(drop, torch.full_like(z, neutral), z)
+            z = torch.where(drop, torch.full_like(z, self._neutral), z)
             present = (~drop).to(z.dtype)
+        return z, present
+
+    @property
+    def _neutral(self) -> float:
+        return 0.5 if self.feature_scaling == "quantile" else 0.0  # the training median / mean
+
+    def _join(self, h: Tensor, z: Tensor, present: Tensor | None) -> Tensor:
         if self.feature_flag:
             z = torch.cat((z, torch.ones_like(z[:, :1]) if present is None else present), dim=1)
         return torch.cat((h, z), dim=1)
 
     def forward(self, g: BatchLike) -> Tensor:
         """Standardized predictions (regression) or logits (classification), shape [B, t]."""
-        return self.head(self.fingerprint(g))
+        if not self.feature_average or self.training:
+            return self.head(self.fingerprint(g))
+        h = self.bn(self.encoder(g))
+        z, _ = self._descriptors(g)
+        dropped = torch.full_like(z, self._neutral)
+        with_d = self.head(self._join(h, z, None))
+        without = self.head(self._join(h, dropped, torch.zeros_like(z[:, :1])))
+        return 0.5 * (with_d + without)
 
     def predict(self, g: BatchLike) -> Tensor:
         """Predictions in original units (regression) or probabilities, shape [B, t]."""
@@ -559,4 +590,5 @@ def build_model(hparams: dict[str, Any]) -> MoleculeModel:
         encoder, head, hp["task_type"], int(hp["n_tasks"]), bool(hp["batch_norm"]), hparams=hp, n_mol_features=n_d,
         feature_scaling=str(hp.get("feature_scaling") or "standard"),
         feature_dropout=float(hp.get("feature_dropout") or 0.0), feature_flag=flag,
+        feature_average=bool(hp.get("feature_average")),
     )

@@ -9,6 +9,15 @@ To keep Lightning's per-step overhead low the module logs nothing per step;
 the epoch's train and validation losses are accumulated as tensors (no
 ``.item()`` syncs inside the loop) and logged once per epoch as
 ``train_loss`` and ``val_loss``.
+
+With ``select_by="metric"`` the validation epoch also logs ``val_score``,
+the task's metric as an error (lower is better): ``1 - ROC-AUC`` for
+classification, RMSE in standardized units for regression, each averaged
+over tasks. Early stopping and the kept best state can then follow the
+metric the model is judged by rather than the loss, as Chemprop v1 did (its
+``--metric``, ROC-AUC for classification; Yang et al. 2019): on a small
+classification validation set the cross-entropy can rise from overconfident
+wrong predictions while the ranking, which ROC-AUC scores, still improves.
 """
 
 from __future__ import annotations
@@ -23,8 +32,9 @@ from torch.nn import functional as F
 
 from .data import Batch
 from .models import MoleculeModel
+from .train import SELECT_BY
 
-__all__ = ["MolPropModule", "masked_loss", "noam_lambda", "BestStateCallback", "ReleaseMemoryCallback", "EMACallback"]
+__all__ = ["MolPropModule", "masked_loss", "validation_score", "noam_lambda", "BestStateCallback", "ReleaseMemoryCallback", "EMACallback"]
 
 
 def masked_loss(out: Tensor, y: Tensor, mask: Tensor, task_type: str) -> tuple[Tensor, Tensor]:
@@ -75,6 +85,33 @@ def noam_lambda(
     return f
 
 
+def validation_score(out: Tensor, y: Tensor, mask: Tensor, task_type: str) -> float:
+    """The task's metric as an error, averaged over tasks (see the module docstring); NaN if undefined.
+
+    ``out`` are logits (classification) or standardized predictions
+    (regression), ``y`` the targets in the same space, ``mask`` 1 where a
+    label is present. A classification task whose labels hold one class has
+    no ROC-AUC and is left out of the mean.
+    """
+    import numpy as np
+
+    from .metrics import roc_auc
+
+    o, t, m = (a.detach().float().cpu().numpy() for a in (out, y, mask))
+    errors = []
+    for j in range(o.shape[1]):
+        keep = m[:, j] > 0
+        if not keep.any():
+            continue
+        if task_type == "classification":
+            auc = roc_auc(t[keep, j], o[keep, j])
+            if auc is not None:
+                errors.append(1.0 - auc)
+        else:
+            errors.append(float(np.sqrt(np.mean((o[keep, j] - t[keep, j]) ** 2))))
+    return float(np.mean(errors)) if errors else math.nan
+
+
 class MolPropModule(pl.LightningModule):
     """Wraps a :class:`~discovery.molprop.models.MoleculeModel` for ``Trainer.fit``.
 
@@ -86,6 +123,8 @@ class MolPropModule(pl.LightningModule):
         Chemprop's learning-rate schedule (Adam, stepped every batch).
     steps_per_epoch : int, optional
         Batches per epoch (``len(train_loader)``); read from the trainer if omitted.
+    select_by : {"loss", "metric"}, default "loss"
+        ``"metric"`` also logs ``val_score`` after each validation.
     """
 
     def __init__(
@@ -96,8 +135,13 @@ class MolPropModule(pl.LightningModule):
         max_lr: float = 1e-3,
         final_lr: float = 1e-4,
         steps_per_epoch: int | None = None,
+        select_by: str = "loss",
     ) -> None:
         super().__init__()
+        if select_by not in SELECT_BY:
+            raise ValueError(f"select_by must be one of {SELECT_BY}, got {select_by!r}")
+        self.select_by = select_by
+        self._val_out: list[tuple[Tensor, Tensor, Tensor]] = []
         self.model = model
         self.steps_per_epoch = steps_per_epoch
         self.task_type = model.task_type
@@ -124,6 +168,8 @@ class MolPropModule(pl.LightningModule):
         out = self.model(batch.graphs)
         total, count = masked_loss(out, batch.y, batch.mask, self.task_type)
         self._val_acc.append(torch.stack((total, count)))
+        if self.select_by == "metric":
+            self._val_out.append((out.detach(), batch.y, batch.mask))
 
     def epoch_train_loss(self) -> Tensor | None:
         """Mean training loss of the current epoch so far (None before the first step)."""
@@ -142,7 +188,11 @@ class MolPropModule(pl.LightningModule):
         if self._val_acc:
             s = torch.stack(self._val_acc).sum(0)
             self.log("val_loss", s[0] / s[1].clamp(min=1.0), prog_bar=True)
+        if self._val_out:
+            out, y, mask = (torch.cat(parts) for parts in zip(*self._val_out))
+            self.log("val_score", validation_score(out, y, mask, self.task_type), prog_bar=True)
         self._val_acc = []
+        self._val_out = []
 
     # -- optimisation ----------------------------------------------------------
     def configure_optimizers(self) -> dict[str, Any]:
@@ -249,8 +299,9 @@ class BestStateCallback(pl.Callback):
     Parameters
     ----------
     monitor : str, default "val_loss"
-        ``"val_loss"`` is read after each validation, ``"train_loss"`` after
-        each training epoch (when there is no validation set).
+        ``"val_loss"`` or ``"val_score"`` is read after each validation,
+        ``"train_loss"`` after each training epoch (when there is no
+        validation set).
     """
 
     def __init__(self, monitor: str = "val_loss") -> None:
@@ -276,7 +327,7 @@ class BestStateCallback(pl.Callback):
             self.state = {k: t.detach().clone() for k, t in pl_module.state_dict().items()}
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self.monitor == "val_loss" and not trainer.sanity_checking:
+        if self.monitor != "train_loss" and not trainer.sanity_checking:
             self._check(trainer, pl_module)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

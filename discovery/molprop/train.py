@@ -38,17 +38,19 @@ import numpy as np
 
 from ..errors import ConfigError, InputError
 
-__all__ = ["TrainResult", "train", "load_table", "HPARAM_KEYS", "PRECISIONS"]
+__all__ = ["TrainResult", "train", "load_table", "HPARAM_KEYS", "PRECISIONS", "SELECT_BY"]
 
 #: training arithmetic choices (Lightning ``precision``)
 PRECISIONS = ("32", "bf16-mixed")
+#: what early stopping and the kept best state follow (see :func:`train`)
+SELECT_BY = ("loss", "metric")
 
 log = logging.getLogger(__name__)
 
 #: model hyperparameters ``train(**hparams)`` accepts
 HPARAM_KEYS = (
     "hidden", "depth", "dropout", "aggregation", "bias", "timesteps", "ffn_hidden", "ffn_layers", "batch_norm",
-    "mol_features", "feature_scaling", "feature_dropout", "feature_flag",
+    "mol_features", "feature_scaling", "feature_dropout", "feature_flag", "feature_average",
 )
 
 
@@ -287,6 +289,14 @@ def _descriptor_spec(kind: str | None) -> dict[str, Any]:
     return {"mol_features": {"name": kind, "version": DESCRIPTORS_VERSION, "names": list(descriptor_names(kind))}}
 
 
+def _has_both_classes(y: np.ndarray | None) -> bool:
+    """True when some column of the ``[n, t]`` labels (NaN = missing) holds both 0 and 1."""
+    if y is None:
+        return False
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    return any(np.unique(col[np.isfinite(col)]).size > 1 for col in y.T)
+
+
 def _fit_member(
     hp: dict[str, Any],
     seed: int,
@@ -302,6 +312,7 @@ def _fit_member(
     progress: bool,
     precision: str = "32",
     ema: float | None = None,
+    select_by: str = "loss",
 ) -> tuple[Any, dict[str, Any]]:
     """Train one member; returns the model (best weights, eval mode, CPU) and fit info."""
     import lightning.pytorch as pl
@@ -329,6 +340,13 @@ def _fit_member(
     if val_graphs is not None and len(val_graphs):
         val_loader = GraphLoader(val_graphs, y_va, batch_size=min(max(len(val_graphs), 1), 4096))
     monitor = "val_loss" if val_loader is not None else "train_loss"
+    if select_by == "metric" and val_loader is not None:
+        if regression or _has_both_classes(y_val):
+            monitor = "val_score"
+        else:
+            log.warning("select_by='metric': no validation task has both classes, so no ROC-AUC; "
+                        "early stopping and the kept weights follow the validation loss")
+            select_by = "loss"
     best = BestStateCallback(monitor)
     callbacks: list[Any] = [best, ReleaseMemoryCallback()]
     if patience is not None and patience > 0:
@@ -336,7 +354,7 @@ def _fit_member(
     if ema and val_loader is not None:
         # after BestStateCallback and EarlyStopping: both read the validation done with the averaged weights
         callbacks.append(EMACallback(float(ema)))
-    module = MolPropModule(model, **schedule, steps_per_epoch=len(train_loader))
+    module = MolPropModule(model, **schedule, steps_per_epoch=len(train_loader), select_by=select_by)
     accelerator, on_cpu = _accelerator()
     with _quiet_lightning(), _deterministic_state():
         trainer = pl.Trainer(
@@ -360,6 +378,7 @@ def _fit_member(
         "epochs_run": int(trainer.current_epoch),
         "best_epoch": int(best.best_epoch) + 1 if best.best_epoch >= 0 else None,
         f"best_{monitor}": best.best if np.isfinite(best.best) else None,
+        "selected_by": monitor,
         "early_stopped": bool(trainer.current_epoch < epochs),
     }
     return model, info
@@ -396,6 +415,7 @@ def train(
     num_threads: int | None = None,
     precision: str = "32",
     ema: float | None = None,
+    select_by: str = "loss",
     **hparams: Any,
 ) -> TrainResult:
     """Train a graph model (ensemble) on a molecule table and evaluate it.
@@ -459,6 +479,13 @@ def train(
         (:class:`~discovery.molprop.module.EMACallback`, about ``1 / (1 - d)``
         steps): validation, early stopping and the kept best state use the
         averaged weights. Needs a validation set (ignored without one).
+    select_by : {"loss", "metric"}, default "loss"
+        What early stopping and the kept best epoch follow: the validation
+        loss (Chemprop v2) or the task's metric on the validation set,
+        ``1 - ROC-AUC`` for classification and RMSE for regression, averaged
+        over tasks (Chemprop v1's ``--metric``; for one regression task the
+        same choice as the loss). A classification validation set without
+        both classes falls back to the loss, with a warning.
     **hparams
         Model hyperparameters: ``hidden`` (300), ``depth`` (3), ``dropout`` (0.0),
         ``aggregation`` ("norm"), ``bias``, ``timesteps`` (AttentiveFP),
@@ -503,6 +530,8 @@ def train(
         raise ConfigError(f"ema must be in (0, 1), got {ema}", value=ema)
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}", value=precision)
+    if select_by not in SELECT_BY:
+        raise ConfigError(f"select_by must be one of {list(SELECT_BY)}, got {select_by!r}", value=select_by)
     mol_features = hparams.get("mol_features")
     if mol_features is not None:
         from ..chem.descriptors import DESCRIPTOR_SETS
@@ -520,6 +549,8 @@ def train(
             raise ConfigError(f"feature_scaling must be one of {list(FEATURE_SCALINGS)}, got {scaling!r}", value=scaling)
     if hparams.get("feature_flag") and not (mol_features and float(hparams.get("feature_dropout") or 0) > 0):
         raise ConfigError("feature_flag needs mol_features and feature_dropout > 0", value=True)
+    if hparams.get("feature_average") and not (mol_features and float(hparams.get("feature_dropout") or 0) > 0):
+        raise ConfigError("feature_average needs mol_features and feature_dropout > 0", value=True)
     fdrop = hparams.get("feature_dropout")
     if fdrop is not None and not 0.0 <= float(fdrop) < 1.0:
         raise ConfigError(f"feature_dropout must be in [0, 1), got {fdrop}", value=fdrop)
@@ -625,7 +656,7 @@ def train(
             m, fi = _fit_member(
                 hp, seed + i, g_train, y_train, g_val if len(sp.val) else None, y_val if len(sp.val) else None,
                 epochs=epochs, batch_size=batch_size, patience=patience, schedule=schedule, precision=precision, ema=ema,
-                progress=progress,
+                select_by=select_by, progress=progress,
             )
             log.info("member %d/%d: %s", i + 1, ensemble, fi)
             members.append(m)
@@ -658,7 +689,7 @@ def train(
             "split": {"kind": split, "seed": seed, "sizes": list(sizes),
                       "fold": fold if split == "kfold" else None, "n_folds": n_folds if split == "kfold" else None},
             "training": {"epochs": epochs, "batch_size": batch_size, "patience": patience, "precision": precision,
-                         "ema": ema,
+                         "ema": ema, "select_by": select_by,
                          **schedule},
             "standardize": bool(standardize),
         }
@@ -710,7 +741,7 @@ def train(
         "seed": seed, "ensemble": ensemble, "model": model, "epochs": epochs, "batch_size": batch_size,
         "patience": patience, "mc_dropout": mc_dropout, "mc_p": mc_p, "on_error": on_error,
         "standardize": standardize, "hparams": hp, **schedule, "num_threads": threads_used,
-        "precision": precision, "ema": ema,
+        "precision": precision, "ema": ema, "select_by": select_by,
     }
     result = TrainResult(
         metrics=metrics, predictions=predictions, predictor=predictor.to(_device()), split=sp,

@@ -39,7 +39,8 @@ def test_help_lists_actions(tmp_path):
         assert action in r.stdout
     r = run("train", "--help", cwd=tmp_path)
     for opt in ("--data", "--target", "--split", "--split-col", "--sizes", "--ensemble", "--model", "--aggregation",
-                "--patience", "--on-error", "--standardize", "--out"):
+                "--patience", "--select-by", "--mol-features", "--feature-average", "--on-error", "--standardize",
+                "--out"):
         assert opt in r.stdout, opt
 
 

@@ -106,12 +106,15 @@ def test_regression_cli(tmp_path):
     r = _cli("molprop", "train", "--data", str(data), "--smiles-col", "smiles", "--target", "logp",
              "--split", "scaffold", "--seed", "0", "--epochs", "10", "--batch-size", "16", "--hidden", "64",
              "--ffn-hidden", "64", "--ensemble", "2", "--threads", "1", "--max-lr", "2e-3", "--warmup-epochs", "1",
-             "--out", "run", cwd=tmp_path)
+             "--mol-features", "physchem-fragments", "--feature-dropout", "0.3", "--feature-average",
+             "--select-by", "metric", "--out", "run", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "0 invalid rows" in r.stdout and "test logp: rmse" in r.stdout
     m = _check_run_folder(tmp_path / "run", 2)
     cfg = json.loads((tmp_path / "run" / "manifest.json").read_text())["config"]
-    assert (cfg["max_lr"], cfg["warmup_epochs"], cfg["precision"]) == (2e-3, 1, "32")
+    assert (cfg["max_lr"], cfg["warmup_epochs"], cfg["precision"], cfg["select_by"]) == (2e-3, 1, "32", "metric")
+    hp = cfg["hparams"]
+    assert (hp["mol_features"], hp["n_mol_features"], hp["feature_average"]) == ("physchem-fragments", 149, True)
     assert _finite(m["test"]) and m["test"]["logp"]["rmse"] < m["baseline_train_mean"]["test"]["logp"]["rmse"]
 
     new = tmp_path / "new.csv"

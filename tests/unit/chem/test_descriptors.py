@@ -43,6 +43,26 @@ def test_values_match_rdkit_descriptors(mols):
     assert dict(zip(names, values[4]))["formal_charge"] == 0 and dict(zip(names, values[5]))["formal_charge"] == -1
 
 
+def test_fragment_set_extends_physchem_with_rdkit_fragment_counts(mols):
+    physchem, _ = mol_descriptors(mols, "physchem")
+    values, n_failed = mol_descriptors(mols, "physchem-fragments")
+    names = list(descriptor_names("physchem-fragments"))
+    assert values.shape == (len(SMILES), 149) and n_failed == 0 and len(set(names)) == 149
+    np.testing.assert_array_equal(values[:, :64], physchem)
+    # every RDKit fr_* descriptor, each equal to RDKit's own count
+    rdkit_fr = [name for name, _ in Descriptors.descList if name.startswith("fr_")]
+    assert names[64:] == rdkit_fr
+    for name in rdkit_fr:
+        want = np.array([getattr(Descriptors, name)(m) for m in mols], dtype=np.float32)
+        np.testing.assert_array_equal(values[:, names.index(name)], want, err_msg=name)
+    # hand-checked ionizable groups: alanine and benzoate carry one carboxylic acid, alanine one primary
+    # amine, phenol and paracetamol one phenolic OH, ethanol none of these
+    row = [dict(zip(names, v)) for v in values]
+    assert [r["fr_COO"] for r in row] == [0, 0, 0, 1, 0, 1]
+    assert [r["fr_NH2"] for r in row] == [0, 0, 0, 1, 0, 0]
+    assert [r["fr_phenol"] for r in row] == [0, 1, 1, 0, 0, 0]
+
+
 def test_failed_descriptor_is_nan_and_counted(mols):
     unsanitized = Chem.MolFromSmiles("c1ccccc1O", sanitize=False)  # ring info missing: RDKit refuses
     values, n_failed = mol_descriptors([mols[0], unsanitized], "physchem")

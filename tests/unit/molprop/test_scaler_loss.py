@@ -186,3 +186,35 @@ def test_feature_flag_marks_dropped_descriptor_blocks():
     torch.testing.assert_close(fp[:, -1], (~blank).float())  # flag 0 exactly where the block was dropped
     # without the flag (and in bundles written before it existed) the head sees d + D inputs
     assert build_model({"hidden": 8, "ffn_hidden": 4, "n_mol_features": d}).head[0][0].in_features == 8 + d
+
+
+@pytest.mark.parametrize("flag", [False, True])
+def test_feature_average_is_the_mean_of_the_two_views_in_evaluation_only(flag):
+    from discovery.chem import mol_descriptors
+
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CCN(CC)CC", "OC(=O)c1ccccc1", "CCCCCCCC"] * 5
+    mols = [Chem.MolFromSmiles(s) for s in smiles]
+    values = mol_descriptors(mols)[0]
+    graphs = featurize(mols).with_mol_features(values)
+    d = values.shape[1]
+    hp = {"hidden": 8, "ffn_hidden": 4, "n_mol_features": d, "feature_dropout": 0.5, "feature_flag": flag}
+    torch.manual_seed(0)
+    model = build_model({**hp, "feature_average": True})
+    model.fit_feature_scaler(values)
+    batch = next(iter(GraphLoader(graphs, batch_size=len(smiles), shuffle=False))).graphs
+    model.eval()
+    fp = model.fingerprint(batch)  # descriptors present (flag 1)
+    dropped = fp.clone()
+    dropped[:, 8:8 + d] = 0.0  # the training mean after standard scaling
+    if flag:
+        dropped[:, -1] = 0.0
+    want = 0.5 * (model.head(fp) + model.head(dropped))
+    torch.testing.assert_close(model(batch), want)
+    assert not torch.allclose(model(batch), model.head(fp))  # the dropped view counts
+    model.train()  # training sees one view per molecule, as without averaging
+    torch.manual_seed(1)
+    a = model(batch)
+    torch.manual_seed(1)
+    torch.testing.assert_close(a, model.head(model.fingerprint(batch)))
+    with pytest.raises(ValueError, match="feature_average needs"):
+        build_model({"hidden": 8, "ffn_hidden": 4, "n_mol_features": d, "feature_average": True})

@@ -322,3 +322,74 @@ def test_feature_flag_bundle_round_trip_and_needs_feature_dropout(tmp_path, esol
                                   res.predictor.predict_smiles(smiles)["logp_pred"].to_numpy())
     with pytest.raises(ConfigError, match="feature_flag needs"):
         train(esol150, mol_features="physchem", feature_flag=True, **SMALL)
+
+
+def test_feature_average_bundle_round_trip_and_needs_feature_dropout(tmp_path, esol150):
+    from discovery.molprop import load_bundle
+
+    res = train(esol150, seed=0, mol_features="physchem", feature_dropout=0.5, feature_average=True,
+                out=tmp_path / "a", **SMALL)
+    plain = train(esol150, seed=0, mol_features="physchem", feature_dropout=0.5, **SMALL)
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]
+    loaded = load_bundle(tmp_path / "a")
+    assert loaded.members[0].feature_average and res.config["hparams"]["feature_average"]
+    np.testing.assert_array_equal(loaded.predict_smiles(smiles)["logp_pred"].to_numpy(),
+                                  res.predictor.predict_smiles(smiles)["logp_pred"].to_numpy())
+    # averaging acts in evaluation (validation, test, prediction): other predictions than without it
+    assert not np.array_equal(_numbers(res)[2], _numbers(plain)[2])
+    with pytest.raises(ConfigError, match="feature_average needs"):
+        train(esol150, mol_features="physchem", feature_average=True, **SMALL)
+
+
+def test_validation_score_is_one_minus_roc_auc_or_rmse():
+    from discovery.molprop.module import validation_score
+
+    # task 0: 3 of the 4 (positive, negative) pairs ranked right -> AUC 0.75; task 1: one class -> left out
+    out = torch.tensor([[0.9, 0.1], [0.2, 0.2], [0.4, 0.3], [0.1, 0.4]])
+    y = torch.tensor([[1.0, 1.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]])
+    mask = torch.tensor([[1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
+    assert validation_score(out, y, mask, "classification") == pytest.approx(0.25)
+    assert np.isnan(validation_score(out, y, torch.zeros_like(mask), "classification"))
+    # regression: per-task RMSE over present labels, averaged over tasks
+    reg_mask = torch.tensor([[1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    want0 = np.sqrt(np.mean(np.square([0.9 - 1.0, 0.2 - 1.0, 0.1 - 0.0])))
+    want1 = np.sqrt(np.mean(np.square([0.1 - 1.0, 0.3 - 1.0, 0.4 - 0.0])))
+    assert validation_score(out, y, reg_mask, "regression") == pytest.approx((want0 + want1) / 2)
+
+
+@pytest.fixture(scope="module")
+def bbbp300():
+    path, _ = resolve("BBBP")
+    table = read_molecules(path, "smiles", ["p_np"])
+    return table.subset(np.arange(300))
+
+
+def test_select_by_metric_keeps_the_epoch_with_the_best_validation_auc(bbbp300):
+    opts = dict(SMALL, epochs=6, patience=None, split="scaffold")
+    res = train(bbbp300, seed=0, select_by="metric", **opts)
+    fit = res.metrics["members"]["fit"][0]
+    assert fit["selected_by"] == "val_score" and res.config["select_by"] == "metric"
+    # the kept weights are those of the best epoch: their validation ROC-AUC is 1 - the best score
+    assert res.metrics["val"]["p_np"]["roc_auc"] == pytest.approx(1.0 - fit["best_val_score"], abs=1e-6)
+    by_loss = train(bbbp300, seed=0, **opts)
+    assert by_loss.metrics["members"]["fit"][0]["selected_by"] == "val_loss"
+    assert res.metrics["val"]["p_np"]["roc_auc"] >= by_loss.metrics["val"]["p_np"]["roc_auc"]
+    with pytest.raises(ConfigError, match="select_by must be one of"):
+        train(bbbp300, select_by="auc", **SMALL)
+
+
+def test_select_by_metric_is_the_loss_choice_for_one_regression_task(esol150):
+    # RMSE on one task orders the epochs as the MSE loss does: the same epoch, the same numbers
+    opts = dict(SMALL, epochs=4, patience=None)
+    a, b = train(esol150, seed=0, select_by="metric", **opts), train(esol150, seed=0, **opts)
+    assert a.metrics["members"]["fit"][0]["selected_by"] == "val_score"
+    assert a.metrics["members"]["fit"][0]["best_epoch"] == b.metrics["members"]["fit"][0]["best_epoch"]
+    np.testing.assert_array_equal(_numbers(a)[2], _numbers(b)[2])
+
+
+def test_one_class_validation_falls_back_to_the_loss():
+    from discovery.molprop.train import _has_both_classes
+
+    assert _has_both_classes(np.array([[0.0, np.nan], [1.0, 1.0]]))
+    assert not _has_both_classes(np.array([[1.0, np.nan], [1.0, 0.0]])[:, :1])
+    assert not _has_both_classes(None)
