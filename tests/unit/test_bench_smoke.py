@@ -201,10 +201,11 @@ def test_sweep_runs_variants_on_the_benchmark_split_and_resumes(tmp_path: Path, 
 
     args = ["--datasets", "freesolv", "--seeds", "0", "--workers", "2", "--workdir", str(tmp_path),
             "--variant", "a=tuned-v1:--epochs 2 --hidden 32 --ffn-hidden 32",
-            "--variant", "b=default:--epochs 2 --hidden 32 --ffn-hidden 32 --precision bf16-mixed"]
+            "--variant", "b=default:--epochs 2 --hidden 32 --ffn-hidden 32 --precision bf16-mixed",
+            "--variant", "c=tuned-v1:--epochs 2 --hidden 32 --ffn-hidden 32 --feature-dropout 0.5 --feature-flag"]
     assert sweep.main(args) == 0
     recs = [json.loads(x) for x in (tmp_path / "runs.jsonl").read_text().splitlines()]
-    assert sorted(r["variant"] for r in recs) == ["a", "b"]
+    assert sorted(r["variant"] for r in recs) == ["a", "b", "c"]
     for r in recs:
         assert r["rc"] == 0 and r["epochs_run"] == [2] and math.isfinite(r["test"]) and math.isfinite(r["val"])
     a = next(r for r in recs if r["variant"] == "a")
@@ -217,10 +218,25 @@ def test_sweep_runs_variants_on_the_benchmark_split_and_resumes(tmp_path: Path, 
     assert (ref / "data.csv").read_bytes() == (tmp_path / "splits" / "freesolv" / "seed0" / "data.csv").read_bytes()
     capsys.readouterr()
     assert sweep.main(args) == 0  # resumed: nothing left to run
-    assert "0 runs to do (2 already" in capsys.readouterr().out
-    assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 2
+    assert "0 runs to do (3 already" in capsys.readouterr().out
+    assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 3
     assert sweep.main(["--summary-only", "--datasets", "freesolv", "--out", str(tmp_path / "runs.jsonl")]) == 0
     table = capsys.readouterr().out
     assert "| a | " in table and "| b | " in table and "n=1" in table
     with pytest.raises(SystemExit, match="NAME=BASE:FLAGS"):
         sweep.parse_variant("nobase")
+
+    # the post-hoc views of the feature-dropout model: "full" is what the run itself scored on test
+    import molprop_feature_views as views
+
+    out = tmp_path / "views.jsonl"
+    assert views.main(["--runs", str(tmp_path / "runs"), "--variants", "c", "--datasets", "freesolv",
+                       "--splits-dir", str(tmp_path / "splits"), "--out", str(out)]) == 0
+    (row,) = [json.loads(x) for x in out.read_text().splitlines()]
+    c = next(r for r in recs if r["variant"] == "c")
+    assert row["test_full"] == pytest.approx(c["test"], rel=1e-5) and row["val_full"] == pytest.approx(c["val"], rel=1e-5)
+    assert all(math.isfinite(row[k]) for k in row if k.startswith(("val_", "test_")))
+    assert row["test_graph"] != row["test_full"]
+    with pytest.raises(SystemExit, match="not trained with feature dropout"):
+        views.main(["--runs", str(tmp_path / "runs"), "--variants", "a", "--datasets", "freesolv",
+                    "--splits-dir", str(tmp_path / "splits"), "--out", str(tmp_path / "a.jsonl")])
