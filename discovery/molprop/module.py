@@ -34,7 +34,10 @@ from .data import Batch
 from .models import MoleculeModel
 from .train import SELECT_BY
 
-__all__ = ["MolPropModule", "masked_loss", "validation_score", "noam_lambda", "BestStateCallback", "ReleaseMemoryCallback", "EMACallback"]
+__all__ = [
+    "MolPropModule", "masked_loss", "validation_score", "noam_lambda", "BestStateCallback", "ReleaseMemoryCallback",
+    "EMACallback",
+]
 
 
 def masked_loss(out: Tensor, y: Tensor, mask: Tensor, task_type: str) -> tuple[Tensor, Tensor]:
