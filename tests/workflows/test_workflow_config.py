@@ -73,6 +73,7 @@ def test_dry_run_test_config_and_local_dataset(tmp_path: Path):
         datasets=["esol", {"name": "mine", "path": str(table), "smiles_col": "SMILES", "target": "y"}],
         seeds=[7],
         library={"data": None},
+        hparams={"hidden": 32, "depth": 2, "mol_features": "physchem", "ema": 0.99, "select_by": "metric"},
     )
     res = run_snakemake(tmp_path, "-n", "-p", "--cores", "1", configfile=cfg, timeout=120)
     assert res.returncode == 0, res.stdout
@@ -82,6 +83,7 @@ def test_dry_run_test_config_and_local_dataset(tmp_path: Path):
     assert f"--data {table}" in res.stdout
     assert "--smiles-col SMILES --target y" in res.stdout
     assert "--seed 7" in res.stdout and "--hidden 32" in res.stdout and "--mol-features physchem" in res.stdout
+    assert "--ema 0.99" in res.stdout and "--select-by metric" in res.stdout
 
 
 BAD_CONFIGS = [
@@ -90,6 +92,7 @@ BAD_CONFIGS = [
     ({"library": {"dta": "bbbp"}}, ["'dta'", "library", "allowed keys: data, smiles_col"]),
     ({"resources": {"train": {"mem": 3}}}, ["'mem'", "resources.train", "mem_mb"]),
     ({"hparams": {"hiden": 32}}, ["'hiden'", "hparams", "hidden"]),
+    ({"hparams": {"select_by": "auc"}}, ["select_by", "'auc' is not one of", "metric"]),
     ({"model": "gcn"}, ["model", "'gcn' is not one of", "dmpnn"]),
     ({"seeds": [0, -1]}, ["seeds.1", "-1"]),
     ({"datasets": ["esol", {"name": "x", "smiles": "c"}]}, ["'smiles'", "datasets.1", "smiles_col"]),
