@@ -6,7 +6,9 @@ models a :mod:`benchmarks.molprop_sweep` run saved and scores, on each
 split's validation and test molecules, three predictions: descriptors
 present ("full", what the model predicts by default), descriptors dropped
 ("graph": the learned graph vector alone) and the mean of the two ("avg",
-what ``--feature-average`` predicts; a model *trained* with that flag also
+in original units for regression and of the probabilities for
+classification; ``--feature-average`` averages the outputs before the
+sigmoid, the same for regression. A model *trained* with that flag also
 validates with the mean, so its kept epoch can differ from these).
 
     python benchmarks/molprop_feature_views.py --runs /tmp/sweep/runs --variants FEI50,FE50 \\
@@ -32,33 +34,29 @@ def score_views(model_dir: Path, data_csv: Path) -> dict[str, float | None]:
     """Validation and test scores of the full, graph-only and averaged views of one saved model."""
     import pandas as pd
     import torch
-    from rdkit import Chem
+    from rdkit import Chem, rdBase
 
     from discovery.molprop import load_bundle
     from discovery.molprop.metrics import roc_auc
 
     bundle = load_bundle(model_dir)
     df = pd.read_csv(data_csv)
+    blocker = rdBase.BlockLogs()  # RDKit's per-molecule warnings; invalid SMILES are dropped just below
     mols = [Chem.MolFromSmiles(s) for s in df.iloc[:, 0]]
+    del blocker
     ok = np.array([m is not None for m in mols])
     df, mols = df[ok].reset_index(drop=True), [m for m in mols if m is not None]
     graphs = bundle.featurize(mols)
+    batch = graphs.collate(np.arange(len(graphs)))
     preds: list[list[np.ndarray]] = [[], []]
     for m in bundle.members:
         m.eval()
         if not m.n_mol_features or m.feature_dropout <= 0:
             raise SystemExit(f"{model_dir}: the model was not trained with feature dropout")
         with torch.no_grad():
-            fp = m.fingerprint(graphs.collate(np.arange(len(graphs))))
-            d0 = fp.shape[1] - m.n_mol_features - int(m.feature_flag)
-            dropped = fp.clone()
-            dropped[:, d0:d0 + m.n_mol_features] = m._neutral
-            if m.feature_flag:
-                dropped[:, -1] = 0.0
-            for k, x in enumerate((fp, dropped)):
-                out = m.head(x)
-                p = torch.sigmoid(out) if m.task_type == "classification" else m.scaler.inverse_transform(out)
-                preds[k].append(p[:, 0].numpy())
+            views = m.feature_views(batch)
+        for k, out in enumerate(views):
+            preds[k].append(m.to_original(out)[:, 0].numpy())
     full, graph = (np.mean(p, axis=0) for p in preds)
     y = df.iloc[:, 1].to_numpy(float)
     row: dict[str, float | None] = {}

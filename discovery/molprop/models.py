@@ -548,16 +548,25 @@ class MoleculeModel(nn.Module):
         """Standardized predictions (regression) or logits (classification), shape [B, t]."""
         if not self.feature_average or self.training:
             return self.head(self.fingerprint(g))
+        with_d, without = self.feature_views(g)
+        return 0.5 * (with_d + without)
+
+    def feature_views(self, g: BatchLike) -> tuple[Tensor, Tensor]:
+        """Head outputs with the descriptors present and with them dropped (the training mean), each [B, t].
+
+        The two inputs a model trained with feature dropout has seen; ``feature_average`` predicts their mean.
+        """
         h = self.bn(self.encoder(g))
         z, _ = self._descriptors(g)
         dropped = torch.full_like(z, self._neutral)
-        with_d = self.head(self._join(h, z, None))
-        without = self.head(self._join(h, dropped, torch.zeros_like(z[:, :1])))
-        return 0.5 * (with_d + without)
+        return self.head(self._join(h, z, None)), self.head(self._join(h, dropped, torch.zeros_like(z[:, :1])))
 
     def predict(self, g: BatchLike) -> Tensor:
         """Predictions in original units (regression) or probabilities, shape [B, t]."""
-        out = self.forward(g)
+        return self.to_original(self.forward(g))
+
+    def to_original(self, out: Tensor) -> Tensor:
+        """Forward outputs to original units (regression) or probabilities (classification)."""
         if self.task_type == "classification":
             return torch.sigmoid(out)
         return self.scaler.inverse_transform(out)

@@ -17,11 +17,14 @@ from discovery.molprop.module import MolPropModule
 SMALL = dict(epochs=2, hidden=32, ffn_hidden=32, depth=2, batch_size=32, split="random", num_threads=1)
 
 
+def _first_rows(name, target, n):
+    path, _ = resolve(name)
+    return read_molecules(path, "smiles", [target]).subset(np.arange(n))
+
+
 @pytest.fixture(scope="module")
 def esol150():
-    path, _ = resolve("ESOL")
-    table = read_molecules(path, "smiles", ["logp"])
-    return table.subset(np.arange(150))
+    return _first_rows("ESOL", "logp", 150)
 
 
 def _numbers(res):
@@ -359,9 +362,7 @@ def test_validation_score_is_one_minus_roc_auc_or_rmse():
 
 @pytest.fixture(scope="module")
 def bbbp300():
-    path, _ = resolve("BBBP")
-    table = read_molecules(path, "smiles", ["p_np"])
-    return table.subset(np.arange(300))
+    return _first_rows("BBBP", "p_np", 300)
 
 
 def test_select_by_metric_keeps_the_epoch_with_the_best_validation_auc(bbbp300):
