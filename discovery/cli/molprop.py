@@ -69,10 +69,16 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--feature-average", action="store_true", default=None,
                    help="with --feature-dropout: predict (and validate) with the mean of the head's outputs with "
                         "the descriptors present and with them dropped, a two-view ensemble sharing one encoder")
+    p.add_argument("--graph-only-members", type=int, default=0, metavar="K",
+                   help="with --mol-features and --ensemble N: the last K of the N members learn from the graph "
+                        "alone (a mixed ensemble; default 0)")
+    p.add_argument("--mix-weight", type=float, default=None, metavar="W",
+                   help="with --graph-only-members: share W of the descriptor members in the ensemble mean "
+                        "(default: chosen on the validation set from 0, 0.1, ..., 1)")
     p.add_argument("--precision", choices=["32", "bf16-mixed"], default="32",
                    help="training arithmetic: 32 (float32, default) or bf16-mixed (matrix products in bfloat16; "
                         "about 1.7x faster on CPUs with AVX512-BF16/AMX and on recent GPUs, slower on older CPUs; "
-                        "on the CPU oneDNN's bf16 kernels add ~300 MB or more of resident memory)")
+                        "bf16 kernels are compiled per batch shape; their caches are kept to 16 entries)")
     p.add_argument("--max-lr", type=float, default=1e-3,
                    help="peak learning rate of Chemprop's schedule (linear warm-up from --init-lr over "
                         "--warmup-epochs, exponential decay to --final-lr at the last epoch; default 1e-3)")
@@ -186,6 +192,8 @@ def _train(args: argparse.Namespace) -> int:
         feature_dropout=args.feature_dropout,
         feature_flag=args.feature_flag,
         feature_average=args.feature_average,
+        graph_only_members=args.graph_only_members,
+        mix_weight=args.mix_weight,
         precision=args.precision,
         ema=args.ema,
         select_by=args.select_by,

@@ -30,7 +30,7 @@ import torch
 from ..errors import ModelFormatError
 from ..fsutil import atomic_write_text
 from .models import MoleculeModel, build_model
-from .uncertainty import apply_calibration, combine_samples, effective_mc_p, mc_dropout
+from .uncertainty import apply_calibration, combine_samples, effective_mc_p, mc_dropout, weighted_mean
 
 __all__ = ["FORMAT_VERSION", "Prediction", "PredictionStream", "Predictor", "save_bundle", "load_bundle", "select_device"]
 
@@ -65,6 +65,9 @@ class Prediction:
         Whether the bundle's calibration scale was applied to ``std``.
     samples : np.ndarray, shape [k, n, t]
         Every member (x dropout sample) prediction.
+    weights : np.ndarray, shape [k], optional
+        Weight of each sample in ``mean`` (None: equal); ``std`` is the
+        unweighted spread of the samples either way.
     """
 
     mean: np.ndarray
@@ -72,6 +75,7 @@ class Prediction:
     method: str
     calibrated: bool
     samples: np.ndarray = field(repr=False)
+    weights: np.ndarray | None = field(default=None, repr=False)
 
 
 class Predictor:
@@ -116,6 +120,22 @@ class Predictor:
     @property
     def ensemble_size(self) -> int:
         return len(self.members)
+
+    @property
+    def member_weights(self) -> np.ndarray | None:
+        """Weight of each member in the ensemble mean (``None``: equal; set for mixed ensembles)."""
+        w = self.meta.get("member_weights")
+        if w is None:
+            return None
+        w = np.asarray(w, dtype=np.float64)
+        if w.shape != (len(self.members),):
+            raise ValueError(f"member_weights has {w.size} values for {len(self.members)} members")
+        return w
+
+    def sample_weights(self, mc_samples: int) -> np.ndarray | None:
+        """Weights of the ``members x max(mc_samples, 1)`` rows of ``Prediction.samples`` (``None``: equal)."""
+        w = self.member_weights
+        return None if w is None else np.repeat(w, max(int(mc_samples), 1))
 
     def __repr__(self) -> str:
         name = self.meta.get("model", {}).get("name")
@@ -361,7 +381,10 @@ class PredictionStream:
                         samples[row, lo:hi] = model.predict(g).cpu().double().numpy()
                         row += 1
             self._rng_state = (torch.get_rng_state(), torch.cuda.get_rng_state(cuda_index) if cuda else None)
+        weights = pr.sample_weights(mc)
         mean, std = combine_samples(samples)
+        if weights is not None:
+            mean = weighted_mean(samples, weights)
         is_cal = False
         cal = pr.calibration
         if self.method == "none":
@@ -369,7 +392,7 @@ class PredictionStream:
         elif self.calibrated and pr.task_type == "regression" and cal.get("method") == self.method:
             std = apply_calibration(std, cal.get("scale", [1.0] * t), cal.get("floor"))
             is_cal = True
-        return Prediction(mean=mean, std=std, method=self.method, calibrated=is_cal, samples=samples)
+        return Prediction(mean=mean, std=std, method=self.method, calibrated=is_cal, samples=samples, weights=weights)
 
 
 #: file of a bundle folder listing the training-split SMILES, one per line (read by predict's
@@ -539,4 +562,9 @@ def load_bundle(path: str | os.PathLike, device: str | torch.device | None = Non
         except (RuntimeError, ValueError, KeyError, TypeError) as err:
             raise ModelFormatError(f"weights do not match the recorded hyperparameters: {err}", file=str(mpath)) from None
         members.append(model)
+    w = meta.get("member_weights")
+    if w is not None and not (isinstance(w, list) and len(w) == len(members)
+                              and all(isinstance(x, (int, float)) and x >= 0 for x in w) and sum(w) > 0):
+        raise ModelFormatError(f"member_weights must be {len(members)} non-negative numbers with a positive sum, "
+                               f"got {w!r}", file=str(meta_path))
     return Predictor(members, meta, path=folder).to(select_device(None if device is None else str(device)))

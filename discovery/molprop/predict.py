@@ -116,6 +116,7 @@ class _Pending:
             method=p0.method,
             calibrated=p0.calibrated,
             samples=np.concatenate([p.samples for p in self.parts], axis=1),
+            weights=p0.weights,
         )
 
 
@@ -123,7 +124,7 @@ def _slice_prediction(pred: Any, lo: int, hi: int) -> Any:
     from .bundle import Prediction
 
     return Prediction(mean=pred.mean[lo:hi], std=pred.std[lo:hi], method=pred.method,
-                      calibrated=pred.calibrated, samples=pred.samples[:, lo:hi])
+                      calibrated=pred.calibrated, samples=pred.samples[:, lo:hi], weights=pred.weights)
 
 
 def iter_prediction_chunks(

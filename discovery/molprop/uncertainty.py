@@ -50,6 +50,7 @@ __all__ = [
     "gaussian_nll",
     "mc_dropout",
     "combine_samples",
+    "weighted_mean",
     "effective_mc_p",
 ]
 
@@ -246,6 +247,22 @@ def combine_samples(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     samples = np.asarray(samples, dtype=np.float64)
     return samples.mean(axis=0), samples.std(axis=0)
+
+
+def weighted_mean(samples: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Mean over the first axis of ``samples`` [k, n, t] with non-negative ``weights`` [k] (None: equal).
+
+    A mixed ensemble's prediction (see :func:`discovery.molprop.train`); its
+    uncertainty stays the members' unweighted spread (:func:`combine_samples`),
+    which a weight of 0 would otherwise hide.
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    if weights is None:
+        return samples.mean(axis=0)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (samples.shape[0],) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"need {samples.shape[0]} non-negative weights with a positive sum, got {weights!r}")
+    return np.tensordot(w / w.sum(), samples, axes=1)
 
 
 @contextlib.contextmanager

@@ -73,7 +73,8 @@ def test_dry_run_test_config_and_local_dataset(tmp_path: Path):
         datasets=["esol", {"name": "mine", "path": str(table), "smiles_col": "SMILES", "target": "y"}],
         seeds=[7],
         library={"data": None},
-        hparams={"hidden": 32, "depth": 2, "mol_features": "physchem", "ema": 0.99, "select_by": "metric"},
+        hparams={"hidden": 32, "depth": 2, "mol_features": "physchem", "ema": 0.99, "select_by": "metric",
+                 "graph_only_members": 1, "precision": "bf16-mixed"},
     )
     res = run_snakemake(tmp_path, "-n", "-p", "--cores", "1", configfile=cfg, timeout=120)
     assert res.returncode == 0, res.stdout
@@ -84,6 +85,7 @@ def test_dry_run_test_config_and_local_dataset(tmp_path: Path):
     assert "--smiles-col SMILES --target y" in res.stdout
     assert "--seed 7" in res.stdout and "--hidden 32" in res.stdout and "--mol-features physchem" in res.stdout
     assert "--ema 0.99" in res.stdout and "--select-by metric" in res.stdout
+    assert "--graph-only-members 1" in res.stdout and "--precision bf16-mixed" in res.stdout
 
 
 BAD_CONFIGS = [
@@ -93,6 +95,7 @@ BAD_CONFIGS = [
     ({"resources": {"train": {"mem": 3}}}, ["'mem'", "resources.train", "mem_mb"]),
     ({"hparams": {"hiden": 32}}, ["'hiden'", "hparams", "hidden"]),
     ({"hparams": {"select_by": "auc"}}, ["select_by", "'auc' is not one of", "metric"]),
+    ({"hparams": {"precision": "16"}}, ["precision", "'16' is not one of", "bf16-mixed"]),
     ({"model": "gcn"}, ["model", "'gcn' is not one of", "dmpnn"]),
     ({"seeds": [0, -1]}, ["seeds.1", "-1"]),
     ({"datasets": ["esol", {"name": "x", "smiles": "c"}]}, ["'smiles'", "datasets.1", "smiles_col"]),
@@ -101,6 +104,8 @@ BAD_CONFIGS = [
     ({"datasets": ["esol"], "library": {"data": "esol"}}, ["library.data", "also a training dataset"]),
     ({"datasets": ["esol"], "library": {"data": "delaney"}}, ["'delaney' is the registry dataset 'esol'"]),
     ({"report": {"titel": "x"}}, ["'titel'", "report", "allowed keys: baseline, pdf, title"]),
+    ({"ensemble": 2, "hparams": {"mol_features": "physchem", "graph_only_members": 2}},
+     ["hparams.graph_only_members", "must be below ensemble (2)"]),
 ]
 
 
@@ -139,6 +144,14 @@ def test_config_error_names_key_and_allowed_values(overrides: dict, fragments: l
     message = str(info.value)
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} missing from:\n{message}"
+
+
+def test_graph_only_members_need_descriptor_members():
+    common = _common_smk()
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["hparams"] = {"graph_only_members": 1}  # no mol_features
+    with pytest.raises(common["WorkflowError"], match="graph_only_members: needs hparams.mol_features"):
+        common["validate_config"](config, str(REPO / "workflows" / "config" / "schema.yaml"))
 
 
 def test_good_config_validates_in_process():

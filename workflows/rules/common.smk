@@ -142,6 +142,15 @@ def validate_config(config, schema_file):
                 f"config library.data: {screen!r} is also a training dataset; score molecules the models "
                 "were not trained on (another registry dataset or a file)"
             )
+    hp = config.get("hparams", {})
+    k = hp.get("graph_only_members", 0)
+    if k and k >= config["ensemble"]:
+        problems.append(
+            f"config hparams.graph_only_members: {k} must be below ensemble ({config['ensemble']}): "
+            "at least one member reads the descriptors"
+        )
+    if k and not hp.get("mol_features"):
+        problems.append("config hparams.graph_only_members: needs hparams.mol_features (the other members' descriptors)")
     if problems:
         raise WorkflowError("invalid workflow configuration:\n  " + "\n  ".join(problems))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -263,6 +265,81 @@ def test_bf16_mixed_training_is_deterministic_and_saves_float32(tmp_path, esol15
     assert a.config["precision"] == "bf16-mixed" and f.config["precision"] == "32"
     member = load_bundle(tmp_path / "a").members[0]
     assert {p.dtype for p in member.parameters()} == {torch.float32}
+
+
+def test_bf16_training_caps_the_kernel_caches(monkeypatch, esol150):
+    # each batch shape compiles its own bf16 kernel; uncapped, ideep's and oneDNN's caches keep ~1,000 of them
+    from discovery.molprop.train import ONEDNN_CACHE_ENTRIES
+
+    for var in ("LRU_CACHE_CAPACITY", "ONEDNN_PRIMITIVE_CACHE_CAPACITY"):
+        monkeypatch.delenv(var, raising=False)
+    train(esol150, seed=0, **SMALL)
+    assert "LRU_CACHE_CAPACITY" not in os.environ  # float32 training leaves them alone
+    train(esol150, seed=0, precision="bf16-mixed", **SMALL)
+    assert os.environ["LRU_CACHE_CAPACITY"] == os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == str(ONEDNN_CACHE_ENTRIES)
+    monkeypatch.setenv("LRU_CACHE_CAPACITY", "4")  # the user's choice wins
+    train(esol150, seed=0, precision="bf16-mixed", **SMALL)
+    assert os.environ["LRU_CACHE_CAPACITY"] == "4"
+
+
+def test_mixed_ensemble_of_descriptor_and_graph_only_members(tmp_path, esol150):
+    from rdkit import Chem
+
+    from discovery.molprop import load_bundle
+
+    res = train(esol150, seed=0, ensemble=3, graph_only_members=1, mol_features="physchem", out=tmp_path / "m",
+                **SMALL)
+    members = res.predictor.members
+    # the last member learns from the graph alone: no descriptor scaler, a head on the graph vector only
+    assert [m.n_mol_features for m in members] == [64, 64, 0]
+    assert members[2].feature_scaler is None and members[2].head[0][0].in_features == 32
+    assert members[0].head[0][0].in_features == 32 + 64
+    assert [f["mol_features"] for f in res.metrics["members"]["fit"]] == ["physchem", "physchem", None]
+    assert res.config["graph_only_members"] == 1
+    loaded = load_bundle(tmp_path / "m")
+    assert loaded.mol_features == "physchem" and [m.n_mol_features for m in loaded.members] == [64, 64, 0]
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]
+    graphs = loaded.featurize([Chem.MolFromSmiles(s) for s in smiles])
+    pred = loaded.predict_graphs(graphs)
+    # the ensemble is the validation-weighted mean of its two groups, and the graph-only member ignores the
+    # descriptors; the uncertainty stays the members' unweighted spread
+    mix = res.metrics["mixing"]
+    w = mix["descriptor_share"]
+    assert mix["chosen_by"] == "validation" and w in [round(0.1 * i, 1) for i in range(11)]
+    errors = mix["validation_error_by_share"]
+    assert errors[f"{w:.1f}"] == min(errors.values())
+    np.testing.assert_allclose(mix["member_weights"], [w / 2, w / 2, 1 - w])
+    np.testing.assert_allclose(pred.mean, w * pred.samples[:2].mean(axis=0) + (1 - w) * pred.samples[2])
+    np.testing.assert_allclose(loaded.predict_graphs(graphs, calibrated=False).std, pred.samples.std(axis=0))
+    shifted = loaded.predict_graphs(graphs.with_mol_features(graphs.mol_features + 1.0))
+    np.testing.assert_array_equal(shifted.samples[2], pred.samples[2])
+    assert not np.allclose(shifted.samples[0], pred.samples[0])
+    np.testing.assert_array_equal(loaded.predict_smiles(smiles)["logp_pred"].to_numpy(),
+                                  res.predictor.predict_smiles(smiles)["logp_pred"].to_numpy())
+    # otherwise the same architecture
+    differ = {k for k in members[0].hparams if members[0].hparams[k] != members[2].hparams.get(k)}
+    assert differ == {"mol_features", "n_mol_features"}
+    # the validation error of each share is that of the mixed validation predictions
+    from discovery.molprop.train import _mix_error
+
+    val = res.predictor.predict_graphs(res.predictor.featurize(
+        [Chem.MolFromSmiles(esol150.smiles[i]) for i in res.split.val]), calibrated=False)
+    y_val = np.asarray(esol150.targets, dtype=float)[res.split.val].reshape(-1, 1)
+    desc, graph = val.samples[:2].mean(axis=0), val.samples[2]
+    for share in ("0.0", "0.5", "1.0"):
+        want = _mix_error(y_val, float(share) * desc + (1 - float(share)) * graph, "regression")
+        assert errors[share] == pytest.approx(want, rel=1e-9)
+    assert _mix_error(y_val, desc, "regression") == pytest.approx(
+        np.sqrt(np.mean((desc - y_val) ** 2)) / np.std(y_val))
+    # a fixed share is used as given
+    fixed = train(esol150, seed=0, ensemble=2, graph_only_members=1, mol_features="physchem", mix_weight=0.3, **SMALL)
+    assert fixed.metrics["mixing"]["chosen_by"] == "given" and fixed.metrics["mixing"]["member_weights"] == [0.3, 0.7]
+    with pytest.raises(ConfigError, match="mix_weight must be in"):
+        train(esol150, ensemble=2, graph_only_members=1, mol_features="physchem", mix_weight=1.5, **SMALL)
+    with pytest.raises(ConfigError, match="graph_only_members must be an integer in"):
+        train(esol150, ensemble=2, graph_only_members=2, mol_features="physchem", **SMALL)
+    with pytest.raises(ConfigError, match="graph_only_members needs mol_features"):
+        train(esol150, ensemble=2, graph_only_members=1, **SMALL)
 
 
 def test_bad_schedule_and_precision_options(esol150):
