@@ -44,6 +44,11 @@ REFERENCES: dict[str, Reference] = {
         Reference("kier-hall", "Hall, L. H.; Kier, L. B. The Molecular Connectivity Chi Indexes and Kappa Shape "
                   "Indexes in Structure-Property Modeling. Reviews in Computational Chemistry 1991, 2, 367-422.",
                   doi="10.1002/9780470125793.ch9"),
+        Reference("stacking", "Wolpert, D. H. Stacked generalization. Neural Netw. 1992, 5, 241-259.",
+                  doi="10.1016/S0893-6080(05)80023-1"),
+        Reference("ensemble-selection", "Caruana, R.; Niculescu-Mizil, A.; Crew, G.; Ksikes, A. Ensemble Selection "
+                  "from Libraries of Models. Proceedings of the 21st International Conference on Machine Learning "
+                  "(ICML) 2004, 18.", doi="10.1145/1015330.1015432"),
         Reference("pyg", "Fey, M.; Lenssen, J. E. Fast Graph Representation Learning with PyTorch Geometric. "
                   "ICLR Workshop on Representation Learning on Graphs and Manifolds 2019. arXiv:1903.02428."),
         Reference("pytorch", "Paszke, A. et al. PyTorch: An Imperative Style, High-Performance Deep Learning "

@@ -151,6 +151,15 @@ class MolpropRun:
         return None if v in (None, "") else str(v)
 
     @property
+    def graph_only_members(self) -> int:
+        """Members of a mixed ensemble that learned from the graph alone (0: none)."""
+        v = self.r.config.get("graph_only_members") if isinstance(self.r.config, dict) else None
+        try:
+            return int(v or 0)
+        except (TypeError, ValueError):
+            return 0
+
+    @property
     def ensemble(self) -> int | None:
         v = self._cfg("ensemble", "ensemble_size", "n_members")
         try:
@@ -911,6 +920,9 @@ def build_section(results: Sequence[ResultFolder], options: ReportOptions) -> Se
     descriptor_sets = sorted({r.mol_features for g in groups for r in g.runs if r.mol_features})
     if descriptor_sets:
         refs += [ref("crippen"), ref("tpsa"), ref("labute-vsa"), ref("kier-hall")]
+    mixed = any(r.graph_only_members for g in groups for r in g.runs)
+    if mixed:
+        refs += [ref("stacking"), ref("ensemble-selection")]
     data_cites = []
     for g in groups:
         for dr in g.references:
@@ -941,6 +953,9 @@ def build_section(results: Sequence[ResultFolder], options: ReportOptions) -> Se
            "topological polar surface area [@tpsa], Labute's surface area and VSA descriptors [@labute-vsa], "
            "Kier-Hall connectivity and shape indices [@kier-hall], and counts (H-bond donors and acceptors, "
            "rotatable bonds, rings, heteroatoms). " if descriptor_sets else "")
+        + ("In mixed ensembles some members learned from the graph alone; the prediction is a weighted mean of "
+           "the descriptor members' and the graph-only members' means, the weight chosen from 0, 0.1, ..., 1 by "
+           "the validation metric (stacking on held-out data [@stacking; @ensemble-selection]). " if mixed else "")
         + "Regression is scored by RMSE, MAE and R², classification by ROC-AUC and PR-AUC, on the held-out test set. "
         f"Applicability domain: maximum Tanimoto similarity of Morgan fingerprints (radius 2, 2048 bits) [@ecfp] to "
         f"the training set, flagged outside domain below {options.ad_threshold:g}."

@@ -102,6 +102,7 @@ def make_molprop_run(
     drop_keys: tuple[str, ...] = (),
     n_targets: int = 1,
     mol_features: str | None = None,
+    graph_only_members: int = 0,
 ) -> Path:
     """Write one ``molprop.train`` result folder to ``out`` and return it.
 
@@ -238,7 +239,8 @@ def make_molprop_run(
     config = {"data": dataset, "smiles_col": smiles_col, "target_cols": targets, "task_type": task,
               "split": "random", "sizes": [0.8, 0.1, 0.1], "seed": seed, "ensemble": ensemble, "model": model,
               "epochs": epochs, "batch_size": 64, "hparams": {"hidden": 300, "depth": 3, "dropout": 0.0,
-                                                               "aggregation": "norm", "mol_features": mol_features}}
+                                                               "aggregation": "norm", "mol_features": mol_features},
+              "graph_only_members": graph_only_members}
     manifest = build_manifest(kind="molprop.train", inputs={"data": path}, config=config, seed=seed,
                               timings={"train": 12.3})
     manifest["command"] = ["discovery", "molprop", "train", "--data", dataset, "--seed", str(seed), "--out", str(out)]

@@ -159,6 +159,12 @@ def test_descriptor_runs_are_described_and_cited(tmp_path):
     for doi in ("10.1021/ci990307l", "10.1021/jm000942e", "10.1016/S1093-3263(00)00068-1"):
         assert doi in refs, doi
     assert "mol_features physchem" in _text(_section(page, "molprop"))
+    assert "mixed ensembles" not in methods.lower() and "10.1016/S0893-6080(05)80023-1" not in refs
+    mixed = make_molprop_run(tmp_path / "mixed", mol_features="physchem", graph_only_members=1)
+    page = build_report([mixed], title="t").html
+    methods, refs = _text(_section(page, "methods")), _text(_section(page, "references"))
+    assert "In mixed ensembles some members learned from the graph alone" in methods
+    assert "10.1016/S0893-6080(05)80023-1" in refs and "10.1145/1015330.1015432" in refs
 
 
 def test_applicability_domain_rule_and_flags(runs_root):
