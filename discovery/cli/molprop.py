@@ -77,7 +77,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         "(default: chosen on the validation set from 0, 0.1, ..., 1)")
     p.add_argument("--precision", choices=["32", "bf16-mixed"], default="32",
                    help="training arithmetic: 32 (float32, default) or bf16-mixed (matrix products in bfloat16; "
-                        "about 1.7x faster on CPUs with AVX512-BF16/AMX and on recent GPUs, slower on older CPUs; "
+                        "about 1.8x faster on CPUs with AVX512-BF16/AMX and on recent GPUs, slower on older CPUs; "
                         "bf16 kernels are compiled per batch shape; their caches are kept to 16 entries)")
     p.add_argument("--max-lr", type=float, default=1e-3,
                    help="peak learning rate of Chemprop's schedule (linear warm-up from --init-lr over "

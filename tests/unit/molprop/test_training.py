@@ -319,6 +319,18 @@ def test_mixed_ensemble_of_descriptor_and_graph_only_members(tmp_path, esol150):
     # otherwise the same architecture
     differ = {k for k in members[0].hparams if members[0].hparams[k] != members[2].hparams.get(k)}
     assert differ == {"mol_features", "n_mol_features"}
+    # a bundle whose weights do not fit its members is refused on load
+    import json
+
+    from discovery.errors import ModelFormatError
+
+    spec_file = tmp_path / "m" / "model" / "bundle.json"
+    spec = json.loads(spec_file.read_text())
+    assert spec["member_weights"] == mix["member_weights"]
+    spec["member_weights"] = [1.0, 0.0]
+    spec_file.write_text(json.dumps(spec))
+    with pytest.raises(ModelFormatError, match="member_weights must be 3 non-negative numbers"):
+        load_bundle(tmp_path / "m")
     # the validation error of each share is that of the mixed validation predictions
     from discovery.molprop.train import _mix_error
 
