@@ -108,7 +108,7 @@ def test_ours_command_uses_the_split_column_and_config_flags(tmp_path: Path) -> 
     assert forced[forced.index("--epochs") + 1] == "5"
     assert forced[forced.index("--mol-features") + 1] == "physchem"
     tuned = bench.ours_command(ds, tmp_path / "d.csv", tmp_path / "o", seed=0, epochs=50, config="tuned", epochs_forced=False)
-    assert tuned[tuned.index("--epochs") + 1] == "40"
+    assert tuned[tuned.index("--epochs") + 1] == "36"
     assert tuned[tuned.index("--ema") + 1] == "0.99" and tuned[tuned.index("--select-by") + 1] == "metric"
     assert tuned[tuned.index("--ensemble") + 1] == "2" and tuned[tuned.index("--graph-only-members") + 1] == "1"
     assert tuned[tuned.index("--precision") + 1] == "bf16-mixed" and tuned.count("--ensemble") == 1

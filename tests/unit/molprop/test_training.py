@@ -363,6 +363,17 @@ def test_bad_schedule_and_precision_options(esol150):
         train(esol150, warmup_epochs=-1, **SMALL)
 
 
+def test_release_memory_callback_trims_once_per_epoch():
+    from discovery.molprop.module import ReleaseMemoryCallback
+
+    cb = ReleaseMemoryCallback()
+    cb.on_validation_end(None, None)  # Lightning validates at the end of the training epoch ...
+    cb.on_train_epoch_end(None, None)  # ... so the epoch's end finds the heap trimmed already
+    assert cb.trims == 1
+    cb.on_train_epoch_end(None, None)  # an epoch without validation is trimmed at its end
+    assert cb.trims == 2
+
+
 def test_ema_callback_averages_and_swaps_weights():
     from types import SimpleNamespace
 
