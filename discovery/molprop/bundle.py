@@ -128,8 +128,9 @@ class Predictor:
         if w is None:
             return None
         w = np.asarray(w, dtype=np.float64)
-        if w.shape != (len(self.members),):
-            raise ValueError(f"member_weights has {w.size} values for {len(self.members)} members")
+        if w.shape != (len(self.members),) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+            raise ValueError(f"member_weights must be {len(self.members)} non-negative numbers with a positive "
+                             f"sum, got {self.meta['member_weights']!r}")
         return w
 
     def sample_weights(self, mc_samples: int) -> np.ndarray | None:
@@ -382,9 +383,7 @@ class PredictionStream:
                         row += 1
             self._rng_state = (torch.get_rng_state(), torch.cuda.get_rng_state(cuda_index) if cuda else None)
         weights = pr.sample_weights(mc)
-        mean, std = combine_samples(samples)
-        if weights is not None:
-            mean = weighted_mean(samples, weights)
+        mean, std = weighted_mean(samples, weights), combine_samples(samples)[1]
         is_cal = False
         cal = pr.calibration
         if self.method == "none":
@@ -562,9 +561,9 @@ def load_bundle(path: str | os.PathLike, device: str | torch.device | None = Non
         except (RuntimeError, ValueError, KeyError, TypeError) as err:
             raise ModelFormatError(f"weights do not match the recorded hyperparameters: {err}", file=str(mpath)) from None
         members.append(model)
-    w = meta.get("member_weights")
-    if w is not None and not (isinstance(w, list) and len(w) == len(members)
-                              and all(isinstance(x, (int, float)) and x >= 0 for x in w) and sum(w) > 0):
-        raise ModelFormatError(f"member_weights must be {len(members)} non-negative numbers with a positive sum, "
-                               f"got {w!r}", file=str(meta_path))
-    return Predictor(members, meta, path=folder).to(select_device(None if device is None else str(device)))
+    predictor = Predictor(members, meta, path=folder)
+    try:
+        predictor.member_weights
+    except (ValueError, TypeError) as err:
+        raise ModelFormatError(str(err), file=str(meta_path)) from None
+    return predictor.to(select_device(None if device is None else str(device)))

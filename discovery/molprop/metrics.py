@@ -24,6 +24,7 @@ __all__ = [
     "pr_auc",
     "expected_calibration_error",
     "summarize_members",
+    "mean_task_error",
 ]
 
 
@@ -99,6 +100,38 @@ def expected_calibration_error(y_true: np.ndarray, prob: np.ndarray, n_bins: int
         if sel.any():
             ece += sel.mean() * abs(y[sel].mean() - p[sel].mean())
     return _f(ece)
+
+
+def mean_task_error(
+    y_true: np.ndarray, pred: np.ndarray, task_type: str, *, relative: bool = False, min_labels: int = 1
+) -> float:
+    """A task's metric as an error, averaged over target columns; NaN when no column has one.
+
+    ``1 - ROC-AUC`` for classification (a column with one class is left out),
+    RMSE for regression (``relative``: divided by the labels' standard
+    deviation where it is above 0). NaN labels are ignored; a column with fewer
+    than ``min_labels`` labels is left out. Arrays keep their dtype, so float32
+    inputs give float32 RMSEs. Used to select epochs
+    (:func:`discovery.molprop.module.validation_score`) and the share of a
+    mixed ensemble (:func:`discovery.molprop.train.train`).
+    """
+    y, p = np.asarray(y_true), np.asarray(pred)
+    y, p = y.reshape(len(y), -1), p.reshape(len(p), -1)
+    errors = []
+    for j in range(y.shape[1]):
+        keep = np.isfinite(y[:, j])
+        if keep.sum() < max(int(min_labels), 1):
+            continue
+        yt, pt = y[keep, j], p[keep, j]
+        if task_type == "classification":
+            auc = roc_auc(yt, pt)
+            if auc is not None:
+                errors.append(1.0 - auc)
+        else:
+            err = float(np.sqrt(np.mean((pt - yt) ** 2)))
+            sd = float(np.std(yt)) if relative else 0.0
+            errors.append(err / sd if sd > 0 else err)
+    return float(np.mean(errors)) if errors else math.nan
 
 
 REGRESSION_METRICS = {"rmse": rmse, "mae": mae, "r2": r2}

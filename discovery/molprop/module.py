@@ -98,21 +98,10 @@ def validation_score(out: Tensor, y: Tensor, mask: Tensor, task_type: str) -> fl
     """
     import numpy as np
 
-    from .metrics import roc_auc
+    from .metrics import mean_task_error
 
     o, t, m = (a.detach().float().cpu().numpy() for a in (out, y, mask))
-    errors = []
-    for j in range(o.shape[1]):
-        keep = m[:, j] > 0
-        if not keep.any():
-            continue
-        if task_type == "classification":
-            auc = roc_auc(t[keep, j], o[keep, j])
-            if auc is not None:
-                errors.append(1.0 - auc)
-        else:
-            errors.append(float(np.sqrt(np.mean((o[keep, j] - t[keep, j]) ** 2))))
-    return float(np.mean(errors)) if errors else math.nan
+    return mean_task_error(np.where(m > 0, t, np.nan), o, task_type)
 
 
 class MolPropModule(pl.LightningModule):

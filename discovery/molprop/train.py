@@ -324,22 +324,9 @@ MIX_GRID = tuple(round(0.1 * i, 1) for i in range(11))
 
 def _mix_error(y: np.ndarray, p: np.ndarray, task_type: str) -> float:
     """Validation error of predictions ``p`` [n, t]: 1 - ROC-AUC, or RMSE / sd of the labels; mean over tasks."""
-    from .metrics import roc_auc
+    from .metrics import mean_task_error
 
-    errors = []
-    for j in range(y.shape[1]):
-        keep = np.isfinite(y[:, j])
-        if keep.sum() < 2:
-            continue
-        if task_type == "classification":
-            auc = roc_auc(y[keep, j], p[keep, j])
-            if auc is not None:
-                errors.append(1.0 - auc)
-        else:
-            sd = float(np.std(y[keep, j]))
-            rmse = float(np.sqrt(np.mean((p[keep, j] - y[keep, j]) ** 2)))
-            errors.append(rmse / sd if sd > 0 else rmse)
-    return float(np.mean(errors)) if errors else math.nan
+    return mean_task_error(y, p, task_type, relative=True, min_labels=2)
 
 
 def _choose_mix(
